@@ -1,0 +1,67 @@
+"""Developer tasks: `nox` runs tests, lint and typecheck; `nox -s live` and `nox -s bench` on demand."""
+
+from __future__ import annotations
+
+import os
+
+import nox
+
+nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.reuse_existing_virtualenvs = True
+nox.options.error_on_missing_interpreters = False
+
+PYTHON = "3.11"
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """Unit and contract tests with branch coverage (domain must stay >= 95%)."""
+    session.install("-e", ".[dev]")
+    session.run(
+        "pytest",
+        "tests/unit",
+        "tests/contract",
+        "--cov",
+        "--cov-report=term",
+        *session.posargs,
+    )
+    session.run(
+        "coverage", "report", "--include=src/domain/*", "--fail-under=95", "--skip-covered"
+    )
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff check, ruff format --check and the import-linter layer contracts."""
+    session.install("-e", ".[dev]")
+    session.run("ruff", "check", "src", "tests", "noxfile.py")
+    session.run("ruff", "format", "--check", "src", "tests", "noxfile.py")
+    session.run("lint-imports")
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on src/."""
+    session.install("-e", ".[dev]")
+    session.run("mypy", "--strict", "src")
+
+
+@nox.session(python=PYTHON)
+def live(session: nox.Session) -> None:
+    """Tests against the real Ozon Performance API; needs real credentials."""
+    missing = [name for name in ("OAUTH_CLIENT_ID", "OAUTH_CLIENT_SECRET") if not os.getenv(name)]
+    if missing:
+        session.error(
+            "live tests talk to the real Ozon Performance API: set "
+            + " and ".join(missing)
+            + " (your Performance API client credentials) and run `nox -s live` again"
+        )
+    session.install("-e", ".[dev]")
+    session.run("pytest", "tests/live", "-m", "live", "-p", "no:cacheprovider", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Benchmarks side by side with the peers (never part of CI)."""
+    session.install("-e", ".[dev,bench]")
+    session.run("python", "-m", "benchmarks", *session.posargs)

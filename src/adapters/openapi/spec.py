@@ -1,0 +1,236 @@
+"""Loading an OpenAPI document and repairing the real-world defects that have one obvious meaning.
+
+Both the tool builder and the emulator read specs through this module, so a repair made here is
+seen identically by the server and by its test counterpart.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from domain.errors import ConfigurationError
+
+log = logging.getLogger("ozon_mcp.openapi")
+
+BUNDLED_SPEC_NAME = "ozon-performance.openapi.json"
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+JsonObject = dict[str, Any]
+
+
+class SpecError(ConfigurationError):
+    """The spec cannot be understood; the message names the JSON pointer of the problem."""
+
+
+@dataclass(frozen=True)
+class Repair:
+    """One change made to the document so that it can be used, with where and why."""
+
+    pointer: str
+    description: str
+
+
+@dataclass(frozen=True)
+class LoadedSpec:
+    """A parsed, repaired OpenAPI 3.x document and the list of repairs applied to it."""
+
+    document: JsonObject
+    source: str
+    repairs: tuple[Repair, ...] = field(default=())
+
+    @property
+    def title(self) -> str:
+        info = self.document.get("info") or {}
+        return str(info.get("title", "OpenAPI"))
+
+    def operations(self) -> list[tuple[str, str, JsonObject, JsonObject]]:
+        """Every operation as (method, path, path item, operation), in document order."""
+        found: list[tuple[str, str, JsonObject, JsonObject]] = []
+        for path, item in (self.document.get("paths") or {}).items():
+            if not isinstance(item, dict):
+                continue
+            for method in HTTP_METHODS:
+                operation = item.get(method)
+                if isinstance(operation, dict):
+                    found.append((method, path, item, operation))
+        return found
+
+    def resolve(self, ref: str) -> Any:
+        """Return the target of a local `$ref` (`#/components/...`)."""
+        return resolve_pointer(self.document, ref)
+
+
+def bundled_spec_path() -> Path:
+    """Where the bundled Ozon Performance spec lives inside the installed package."""
+    return Path(str(resources.files("adapters.openapi").joinpath("data", BUNDLED_SPEC_NAME)))
+
+
+def load_spec(source: str | Path | None = None) -> LoadedSpec:
+    """Read a spec from a JSON or YAML file (the bundled Ozon spec when `source` is None)."""
+    path = bundled_spec_path() if source is None or str(source) == "" else Path(source)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError(
+            f"OPENAPI_SPEC: file {str(path)!r} does not exist; give the path of a JSON or YAML "
+            "OpenAPI 3 document, or unset it to use the bundled Ozon Performance spec"
+        ) from None
+    except OSError as exc:
+        raise SpecError(f"OPENAPI_SPEC: cannot read {str(path)!r}: {exc.strerror}") from None
+    return parse_spec(text, str(path))
+
+
+def parse_spec(text: str, source: str = "<string>") -> LoadedSpec:
+    """Parse JSON or YAML text into a repaired spec; refuse what is not OpenAPI 3."""
+    try:
+        document = json.loads(text)
+    except ValueError:
+        try:
+            document = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise SpecError(f"{source}: neither valid JSON nor valid YAML ({exc})") from None
+    if not isinstance(document, dict):
+        raise SpecError(f"{source}: the document root (pointer '') must be an object")
+    return repair_spec(document, source)
+
+
+def repair_spec(document: JsonObject, source: str = "<dict>") -> LoadedSpec:
+    """Return a repaired deep copy of `document`; the caller's dict is left untouched."""
+    version = str(document.get("openapi", ""))
+    if not version.startswith("3."):
+        found = document.get("swagger") or document.get("openapi") or "none"
+        raise SpecError(
+            f"{source}: pointer '/openapi' must name OpenAPI 3.x (found {found!r}); convert "
+            "Swagger 2 documents first"
+        )
+    if not isinstance(document.get("paths"), dict):
+        raise SpecError(f"{source}: pointer '/paths' must be an object of path items")
+    fixed = copy.deepcopy(document)
+    repairs: list[Repair] = []
+    required_components = _repair_required_components(fixed, repairs)
+    _repair_boolean_required(fixed, "", repairs, parent=None, name=None)
+    if required_components:
+        _require_references(fixed, "", required_components, repairs)
+    for repair in repairs:
+        log.warning("spec repaired at %s: %s", repair.pointer, repair.description)
+    return LoadedSpec(document=fixed, source=source, repairs=tuple(repairs))
+
+
+def _repair_required_components(document: JsonObject, repairs: list[Repair]) -> set[str]:
+    """Strip a boolean `required` from top-level component schemas and return the refs that had
+    `required: true`: a property that points at one of them is what must be required."""
+    schemas = (document.get("components") or {}).get("schemas") or {}
+    marked: set[str] = set()
+    for name, schema in schemas.items():
+        if isinstance(schema, dict) and isinstance(schema.get("required"), bool):
+            flag = schema.pop("required")
+            pointer = f"/components/schemas/{_escape(name)}/required"
+            if flag:
+                marked.add(f"#/components/schemas/{_escape(name)}")
+                what = "moved into the required list of every object property that refers to it"
+            else:
+                what = "dropped (false is the default)"
+            repairs.append(Repair(pointer, f"boolean 'required: {flag}' {what}"))
+    return marked
+
+
+def _require_references(node: Any, pointer: str, marked: set[str], repairs: list[Repair]) -> None:
+    """Add each property that `$ref`s a marked component schema to its object's `required`."""
+    if isinstance(node, list):
+        for index, item in enumerate(node):
+            _require_references(item, f"{pointer}/{index}", marked, repairs)
+        return
+    if not isinstance(node, dict):
+        return
+    properties = node.get("properties")
+    if isinstance(properties, dict):
+        for prop_name, prop in properties.items():
+            if isinstance(prop, dict) and prop.get("$ref") in marked:
+                required = node.setdefault("required", [])
+                if isinstance(required, list) and prop_name not in required:
+                    required.append(prop_name)
+                    repairs.append(
+                        Repair(f"{pointer}/required", f"added {prop_name!r} ({prop['$ref']})")
+                    )
+    for key, child in node.items():
+        _require_references(child, f"{pointer}/{_escape(key)}", marked, repairs)
+
+
+def _is_schema_container(pointer: str) -> bool:
+    """Whether the object at `pointer` is a Schema Object (where `required` must be a list)."""
+    parts = pointer.split("/")
+    return (
+        (len(parts) >= 4 and parts[1] == "components" and parts[2] == "schemas")
+        or "schema" in parts
+        or "properties" in parts
+        or "items" in parts
+    )
+
+
+def _repair_boolean_required(
+    node: Any,
+    pointer: str,
+    repairs: list[Repair],
+    parent: JsonObject | None,
+    name: str | None,
+) -> None:
+    """Move a boolean `required` found inside a Schema Object into its parent's `required` list.
+
+    OpenAPI 3.0 allows a boolean `required` only on Parameter and Request Body objects; inside a
+    schema it can only mean "this property is required by the object that holds it".
+    """
+    if isinstance(node, list):
+        for index, item in enumerate(node):
+            _repair_boolean_required(item, f"{pointer}/{index}", repairs, None, None)
+        return
+    if not isinstance(node, dict):
+        return
+    flag = node.get("required")
+    if isinstance(flag, bool) and _is_schema_container(pointer) and "in" not in node:
+        del node["required"]
+        if flag and parent is not None and name is not None:
+            required = parent.setdefault("required", [])
+            if isinstance(required, list) and name not in required:
+                required.append(name)
+            what = f"moved into the parent's required list as {name!r}"
+        else:
+            what = "dropped (a schema cannot require itself; no parent object names it)"
+        repairs.append(Repair(f"{pointer}/required", f"boolean 'required: {flag}' {what}"))
+    properties = node.get("properties")
+    for key, child in node.items():
+        child_pointer = f"{pointer}/{_escape(key)}"
+        if key == "properties" and isinstance(properties, dict):
+            for prop_name, prop in properties.items():
+                _repair_boolean_required(
+                    prop, f"{child_pointer}/{_escape(prop_name)}", repairs, node, prop_name
+                )
+        else:
+            _repair_boolean_required(child, child_pointer, repairs, None, None)
+
+
+def _escape(token: str) -> str:
+    return str(token).replace("~", "~0").replace("/", "~1")
+
+
+def resolve_pointer(document: JsonObject, ref: str) -> Any:
+    """Follow a local JSON pointer reference such as `#/components/schemas/Foo`."""
+    if not ref.startswith("#"):
+        raise SpecError(f"$ref {ref!r}: only local references ('#/...') are supported")
+    node: Any = document
+    for raw in ref[1:].split("/")[1:]:
+        token = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and token in node:
+            node = node[token]
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            raise SpecError(f"$ref {ref!r}: target does not exist in the document")
+    return node

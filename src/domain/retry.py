@@ -1,0 +1,86 @@
+"""Retry policy for the token endpoint: exponential backoff with full jitter, and Retry-After.
+
+Rules (all times in seconds):
+- the n-th retry of a cycle waits a random time in [0, min(cap, base * factor**(n-1))];
+- a Retry-After from the server wins when it is larger, capped at `retry_after_cap`;
+- a cycle has `max_retries + 1` attempts; after that, callers get the last error at once for
+  `exhausted_cooldown`, and permanent errors are answered from memory for `permanent_cooldown`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Protocol
+
+
+class RandomSource(Protocol):
+    """The part of `random.Random` the policy needs; injectable for reproducible tests."""
+
+    def random(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long to retry a failing token endpoint."""
+
+    base: float = 0.5
+    factor: float = 2.0
+    cap: float = 30.0
+    max_retries: int = 3
+    retry_after_cap: float = 120.0
+    exhausted_cooldown: float = 5.0
+    permanent_cooldown: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.base < 0 or self.cap < 0 or self.factor < 1:
+            raise ValueError("backoff base and cap must be >= 0 and factor >= 1")
+        if self.max_retries < 0:
+            raise ValueError("max_retries must be >= 0")
+        if self.retry_after_cap < 0 or self.exhausted_cooldown < 0 or self.permanent_cooldown < 0:
+            raise ValueError("cool-downs and the Retry-After cap must be >= 0")
+
+    @property
+    def max_attempts(self) -> int:
+        """Attempts in one cycle: the first one plus the retries."""
+        return self.max_retries + 1
+
+    def ceiling(self, retry_number: int) -> float:
+        """The largest jittered delay before retry number `retry_number` (1-based)."""
+        exponent = max(retry_number - 1, 0)
+        # Guard the power against overflow for absurd retry counts.
+        if exponent > 64:
+            return self.cap
+        return min(self.cap, self.base * self.factor**exponent)
+
+    def delay(self, retry_number: int, rng: RandomSource, retry_after: float | None) -> float:
+        """Seconds to wait before retry `retry_number`, honouring a server's Retry-After."""
+        jittered = rng.random() * self.ceiling(retry_number)
+        honoured = self.honoured_retry_after(retry_after)
+        return max(jittered, honoured)
+
+    def honoured_retry_after(self, retry_after: float | None) -> float:
+        """The part of a Retry-After we obey: non-negative and capped."""
+        if retry_after is None or not math.isfinite(retry_after) or retry_after <= 0:
+            return 0.0
+        return min(retry_after, self.retry_after_cap)
+
+
+def parse_retry_after(value: str | None, wall_now: datetime) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or HTTP-date); None when unusable."""
+    if value is None:
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    if text.isdigit():
+        return float(int(text))
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - wall_now).total_seconds())
