@@ -1,0 +1,208 @@
+"""The MCP server: one tool per OpenAPI operation, plus `auth_status`, on the low-level mcp Server.
+
+The low-level `Server` is used because the tools come from a spec at run time (JSON Schemas, not
+Python signatures); it validates nothing itself, so every call is validated here before any
+upstream request is made.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from mcp import types
+from mcp.server import Server, ServerRequestContext
+
+from adapters.mcp.status import AUTH_STATUS_TOOL, auth_status_result
+from adapters.mcp.upstream import UpstreamClient, UpstreamError, UpstreamRequest
+from adapters.openapi import ArgumentError, OperationTool, render_response, scrub
+from domain.errors import TokenAcquisitionError
+
+log = logging.getLogger("ozon_mcp.server")
+
+StatusSource = Callable[[], Mapping[str, Any]]
+SecretSource = Callable[[], Sequence[str]]
+
+
+@dataclass(frozen=True)
+class ServerHooks:
+    """What the server needs from the rest of the product, injected by the container."""
+
+    upstream: UpstreamClient
+    auth_status: StatusSource
+    secrets: SecretSource
+    start_background: Callable[[], Awaitable[None]]
+    max_response_bytes: int = 100_000
+
+
+def _text(text: str, *, is_error: bool = False) -> types.CallToolResult:
+    return types.CallToolResult(
+        content=[types.TextContent(type="text", text=text)], is_error=is_error
+    )
+
+
+def to_mcp_tool(tool: OperationTool) -> types.Tool:
+    """The wire description of one operation tool."""
+    return types.Tool(
+        name=tool.name,
+        title=tool.title,
+        description=tool.description,
+        input_schema=dict(tool.input_schema),
+        output_schema=dict(tool.output_schema) if tool.output_schema else None,
+        annotations=types.ToolAnnotations(
+            title=tool.title,
+            read_only_hint=tool.annotations.read_only,
+            destructive_hint=tool.annotations.destructive,
+            idempotent_hint=tool.annotations.idempotent,
+            open_world_hint=True,
+        ),
+    )
+
+
+class ToolRouter:
+    """Routes `tools/call` requests to the operation tools and maps every outcome to a result."""
+
+    def __init__(self, tools: Sequence[OperationTool], hooks: ServerHooks) -> None:
+        self._hooks = hooks
+        self._tools = {tool.name: tool for tool in tools}
+        self._wire_tools = [to_mcp_tool(tool) for tool in tools]
+        self._output_validators = {
+            tool.name: Draft202012Validator(dict(tool.output_schema))
+            for tool in tools
+            if tool.output_schema
+        }
+        if AUTH_STATUS_TOOL.name in self._tools:
+            log.warning(
+                "the spec defines an operation named %s; ours is hidden", AUTH_STATUS_TOOL.name
+            )
+        else:
+            self._wire_tools.append(AUTH_STATUS_TOOL)
+
+    @property
+    def hooks(self) -> ServerHooks:
+        return self._hooks
+
+    @property
+    def wire_tools(self) -> list[types.Tool]:
+        return list(self._wire_tools)
+
+    def input_schema(self, name: str) -> Mapping[str, Any] | None:
+        tool = self._tools.get(name)
+        if tool is not None:
+            return tool.input_schema
+        return AUTH_STATUS_TOOL.input_schema if name == AUTH_STATUS_TOOL.name else None
+
+    async def call(self, name: str, arguments: Mapping[str, Any] | None) -> types.CallToolResult:
+        """Run one tool call; never raises (an escaping exception would leak text to clients)."""
+        try:
+            return await self._call(name, arguments or {})
+        except Exception:  # the last line of defence: the log has the details
+            log.exception("tool %s failed unexpectedly", name)
+            return _text(f"{name}: internal error in ozon-mcp (details in its log)", is_error=True)
+
+    async def _call(self, name: str, arguments: Mapping[str, Any]) -> types.CallToolResult:
+        tool = self._tools.get(name)
+        if tool is None:
+            if name == AUTH_STATUS_TOOL.name:
+                return auth_status_result(self._hooks.auth_status())
+            return _text(
+                f"unknown tool {name!r}; call tools/list for the available tools", is_error=True
+            )
+        try:
+            prepared = tool.prepare_request(arguments)
+        except ArgumentError as exc:
+            return _text(f"{name}: invalid arguments: {exc}", is_error=True)
+        request = UpstreamRequest(
+            method=prepared.method,
+            path=prepared.path,
+            query=tuple(prepared.query),
+            headers=tuple(prepared.headers.items()),
+            json_body=prepared.json_body,
+            has_body=prepared.json_body is not None,
+        )
+        try:
+            response = await self._hooks.upstream.send(request)
+        except TokenAcquisitionError as exc:
+            return self._safe(f"{name}: no access token: {exc.message}", is_error=True)
+        except UpstreamError as exc:
+            return self._safe(f"{name}: {exc}", is_error=True)
+        rendered = render_response(
+            response.status,
+            response.content_type,
+            response.body,
+            limit_bytes=self._hooks.max_response_bytes,
+            operation=name,
+        )
+        text = self._scrub(rendered.text)
+        structured = rendered.structured
+        if structured is not None and self._leaks(structured):
+            structured = None
+        validator = self._output_validators.get(name)
+        if validator is not None and not rendered.is_error:
+            conforms = structured is not None and validator.is_valid(structured)
+            if not conforms:
+                # The client validates structured content against the published schema; an
+                # answer that deviates from the spec is shown as text and flagged instead of
+                # turning a successful upstream call into a client-side exception.
+                note = f"{name}: the answer does not match the output schema in the spec; raw:"
+                return _text(f"{note}\n{text}", is_error=True)
+        return types.CallToolResult(
+            content=[types.TextContent(type="text", text=text)],
+            structured_content=structured,
+            is_error=rendered.is_error,
+        )
+
+    def _scrub(self, text: str) -> str:
+        return scrub(text, self._hooks.secrets())
+
+    def _leaks(self, structured: Mapping[str, Any]) -> bool:
+        dumped = json.dumps(structured, ensure_ascii=False, default=str)
+        return any(secret and secret in dumped for secret in self._hooks.secrets())
+
+    def _safe(self, text: str, *, is_error: bool) -> types.CallToolResult:
+        return _text(self._scrub(text), is_error=is_error)
+
+
+def build_server(
+    router: ToolRouter,
+    *,
+    name: str = "ozon-mcp",
+    version: str = "",
+    instructions: str | None = None,
+) -> Server[ToolRouter]:
+    """The MCP server for the router's tools; its lifespan starts the token provider."""
+    hooks = router.hooks
+    listed = types.ListToolsResult(tools=router.wire_tools)
+
+    @asynccontextmanager
+    async def lifespan(_server: Server[ToolRouter]) -> AsyncIterator[ToolRouter]:
+        # The token is requested in the background: list_tools must answer at once even when
+        # the token endpoint is slow or down. Closing is the owner's job (the runtime), since
+        # in-process clients enter this lifespan once per session.
+        await hooks.start_background()
+        yield router
+
+    async def list_tools(
+        _ctx: ServerRequestContext[ToolRouter], _params: types.PaginatedRequestParams | None
+    ) -> types.ListToolsResult:
+        return listed
+
+    async def call_tool(
+        _ctx: ServerRequestContext[ToolRouter], params: types.CallToolRequestParams
+    ) -> types.CallToolResult:
+        return await router.call(params.name, params.arguments)
+
+    return Server(
+        name,
+        version=version,
+        instructions=instructions,
+        lifespan=lifespan,
+        on_list_tools=list_tools,
+        on_call_tool=call_tool,
+        get_tool_input_schema=router.input_schema,
+    )

@@ -1,0 +1,103 @@
+"""The one shared HTTP client that carries tool calls to the upstream API."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import httpx2
+
+log = logging.getLogger("ozon_mcp.upstream")
+
+
+@dataclass(frozen=True)
+class UpstreamRequest:
+    """A fully prepared upstream call (path already percent-encoded)."""
+
+    method: str
+    path: str
+    query: tuple[tuple[str, str], ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
+    json_body: Any = None
+    has_body: bool = False
+
+
+@dataclass(frozen=True)
+class UpstreamResponse:
+    """What the upstream answered, with the body read up to a cap."""
+
+    status: int
+    content_type: str | None
+    body: bytes
+    truncated_bytes: int = 0
+
+
+class UpstreamError(Exception):
+    """The upstream could not be reached or did not answer in time; the message says what to do."""
+
+
+class UpstreamClient:
+    """Sends prepared requests through one pooled, authenticated httpx2.AsyncClient."""
+
+    def __init__(
+        self,
+        base_url: str,
+        auth: httpx2.Auth | None,
+        *,
+        max_body_bytes: int,
+        timeout: httpx2.Timeout | None = None,
+        transport: httpx2.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._base_url = base_url.rstrip("/")
+        self._max_body_bytes = max_body_bytes
+        self._client = httpx2.AsyncClient(
+            base_url=self._base_url,
+            auth=auth,
+            timeout=timeout or httpx2.Timeout(30.0, connect=5.0),
+            follow_redirects=False,
+            limits=httpx2.Limits(max_connections=100, max_keepalive_connections=20),
+            transport=transport,
+            headers={"Accept": "application/json, text/csv;q=0.9, */*;q=0.5"},
+        )
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    async def send(self, request: UpstreamRequest) -> UpstreamResponse:
+        """Send one request; the body is read up to a little more than the result limit."""
+        kwargs: dict[str, Any] = {"params": list(request.query), "headers": dict(request.headers)}
+        if request.has_body:
+            kwargs["json"] = request.json_body
+        try:
+            async with self._client.stream(request.method, request.path, **kwargs) as response:
+                chunks: list[bytes] = []
+                kept = 0
+                dropped = 0
+                async for chunk in response.aiter_bytes():
+                    room = self._max_body_bytes + 1 - kept
+                    if room > 0:
+                        chunks.append(chunk[:room])
+                        kept += min(len(chunk), room)
+                    dropped += max(0, len(chunk) - max(room, 0))
+                return UpstreamResponse(
+                    status=response.status_code,
+                    content_type=response.headers.get("content-type"),
+                    body=b"".join(chunks),
+                    truncated_bytes=dropped,
+                )
+        except httpx2.TimeoutException:
+            raise UpstreamError(
+                f"the API at {self._base_url} did not answer in time; try again, and check "
+                "API_BASE_URL and your network if it keeps happening"
+            ) from None
+        except httpx2.TransportError as exc:
+            raise UpstreamError(
+                f"cannot reach the API at {self._base_url} ({type(exc).__name__}); check "
+                "API_BASE_URL, proxies and your network"
+            ) from None
+
+    async def aclose(self) -> None:
+        """Close the pooled connections."""
+        await self._client.aclose()

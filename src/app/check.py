@@ -1,0 +1,112 @@
+"""`ozon-mcp check`: prove, step by step, that the configuration can reach the API.
+
+Each step prints OK or FAIL with what to fix; the exit code is 0 only when every step passed.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TextIO
+
+import anyio
+
+from adapters.auth import validate_token_url
+from adapters.openapi import SpecError
+from app.container import Container
+from app.logging_setup import configure_logging
+from app.settings import Settings
+from domain.errors import ConfigurationError, OzonMcpError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+
+
+@dataclass
+class CheckReport:
+    """Prints numbered steps and remembers whether any failed."""
+
+    out: TextIO
+    failed: bool = False
+    step: int = 0
+
+    def ok(self, title: str, detail: str = "") -> None:
+        self.step += 1
+        suffix = f": {detail}" if detail else ""
+        print(f"[{self.step}] OK    {title}{suffix}", file=self.out, flush=True)
+
+    def fail(self, title: str, detail: str) -> None:
+        self.step += 1
+        self.failed = True
+        print(f"[{self.step}] FAIL  {title}: {detail}", file=self.out, flush=True)
+
+
+def validate_urls(settings: Settings) -> None:
+    """Refuse plain http:// to anything but this machine, before any connection is made."""
+    validate_token_url(settings.oauth_token_url)
+    validate_token_url(settings.api_base_url, setting="API_BASE_URL")
+
+
+def run_check(
+    settings: Settings,
+    *,
+    probe: str | None = None,
+    out: TextIO | None = None,
+    container_factory: Callable[[Settings], Container] | None = None,
+) -> int:
+    """Run every check and print the outcome; returns the process exit code."""
+    configure_logging("WARNING" if settings.log_level == "INFO" else settings.log_level)
+    report = CheckReport(out or sys.stdout)
+    problems = settings.missing_credentials()
+    try:
+        validate_urls(settings)
+    except ConfigurationError as exc:
+        problems.append(str(exc))
+    if problems:
+        report.fail("configuration", "; ".join(problems))
+        return EXIT_FAILED
+    report.ok(
+        "configuration",
+        f"token URL {settings.oauth_token_url} ({settings.oauth_token_request_format} body, "
+        f"client auth {settings.oauth_client_auth}), API {settings.api_base_url}",
+    )
+    try:
+        container = (container_factory or (lambda s: Container(settings=s)))(settings)
+        tools = container.tools()
+    except (SpecError, ConfigurationError) as exc:
+        report.fail("OpenAPI spec", str(exc))
+        return EXIT_FAILED
+    report.ok("OpenAPI spec", f"{container.spec().title}: {len(tools)} tools")
+    probe_name = probe or settings.ozon_mcp_probe_operation
+    anyio.run(_check_token_and_probe, container, probe_name, report)
+    return EXIT_FAILED if report.failed else EXIT_OK
+
+
+async def _check_token_and_probe(container: Container, probe: str, report: CheckReport) -> None:
+    provider = container.token_provider()
+    try:
+        try:
+            token = await provider.get_token()
+        except OzonMcpError as exc:
+            report.fail("access token", str(exc))
+            return
+        report.ok(
+            "access token",
+            f"{token.fingerprint}, expires_in {token.lifetime:.0f} s, "
+            f"refresh in {token.refresh_at - token.obtained_at:.0f} s",
+        )
+        router = container.router()
+        names = {tool.name for tool in container.tools()}
+        if probe not in names:
+            report.fail("probe", f"operation {probe!r} is not in the spec; pass --probe NAME")
+            return
+        result = await router.call(probe, {})
+        text = result.content[0].text if result.content else ""  # type: ignore[union-attr]
+        if result.is_error:
+            report.fail(f"probe {probe}", text[:300])
+        else:
+            report.ok(f"probe {probe}", f"answered: {text[:120]!r}")
+    finally:
+        await container.upstream().aclose()
+        await provider.aclose()

@@ -1,0 +1,101 @@
+"""The `ozon-mcp` command line: serve, check, demo and emulator."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from app.settings import Settings, SettingsError, load_settings, report_problems
+from app.version import package_version
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--spec", help="OpenAPI spec file (JSON/YAML); overrides OPENAPI_SPEC")
+    parser.add_argument("--env-file", type=Path, help="read settings from this file, not ./.env")
+    parser.add_argument(
+        "--log-level",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        type=str.upper,
+        help="overrides LOG_LEVEL",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="ozon-mcp",
+        description=(
+            "MCP server for OpenAPI APIs behind OAuth 2.0 client credentials "
+            "(Ozon Performance API built in). Configuration: OAUTH_* and API_BASE_URL "
+            "environment variables or a .env file."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"ozon-mcp {package_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the MCP server (stdio by default)")
+    serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
+    serve.add_argument("--host", default="127.0.0.1", help="HTTP bind address (http transport)")
+    serve.add_argument("--port", type=int, default=8000, help="HTTP port (http transport)")
+    _add_common(serve)
+
+    check = commands.add_parser(
+        "check", help="validate the configuration, obtain a token and call a probe operation"
+    )
+    check.add_argument(
+        "--probe", help="operationId to call as a probe (default OZON_MCP_PROBE_OPERATION)"
+    )
+    _add_common(check)
+
+    demo = commands.add_parser(
+        "demo", help="run the server against the built-in emulator and show a timeline"
+    )
+    demo.add_argument(
+        "--expires-in", type=int, default=6, help="token lifetime the emulator grants (s)"
+    )
+
+    commands.add_parser(
+        "emulator",
+        help="run the built-in Ozon Performance API emulator (see `ozon-mcp emulator --help`)",
+        add_help=False,
+    )
+    return parser
+
+
+def _settings_from(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {
+        "openapi_spec": getattr(args, "spec", None),
+        "log_level": getattr(args, "log_level", None),
+    }
+    return load_settings(overrides, env_file=getattr(args, "env_file", None))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns the process exit code."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["emulator"]:
+        from adapters.emulator.cli import main as emulator_main
+
+        return emulator_main(arguments[1:])
+    args = build_parser().parse_args(arguments)
+    if args.command == "demo":
+        from app.demo import run_demo
+
+        return run_demo(expires_in=args.expires_in)
+    try:
+        settings = _settings_from(args)
+    except SettingsError as exc:
+        return report_problems(exc.problems)
+    if args.command == "serve":
+        from app.runtime import serve
+
+        return serve(settings, transport=args.transport, host=args.host, port=args.port)
+    from app.check import run_check
+
+    return run_check(settings, probe=args.probe)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

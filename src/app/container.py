@@ -1,0 +1,108 @@
+"""The composition root: the one place where ports are wired to adapters.
+
+Tests override providers (`container.clock.override(...)`) instead of patching modules.
+"""
+
+from __future__ import annotations
+
+import random
+
+from dependency_injector import containers, providers
+
+from adapters.auth import (
+    ClientCredentialsAuth,
+    HttpTokenEndpoint,
+    InMemoryTokenCache,
+    TokenEndpointConfig,
+    TokenProvider,
+    build_token_provider,
+)
+from adapters.mcp.server import ServerHooks, ToolRouter, build_server
+from adapters.mcp.upstream import UpstreamClient
+from adapters.openapi import build_tools, load_spec
+from app.settings import Settings
+from app.version import package_version
+from domain.clock import SystemClock
+from domain.lifetime import LifetimeRules
+from domain.retry import RetryPolicy
+
+
+class Container(containers.DeclarativeContainer):
+    """Wires settings to the clock, retry policy, token endpoint, cache, provider and server."""
+
+    settings = providers.Dependency(instance_of=Settings)
+
+    clock = providers.Singleton(SystemClock)
+    rng = providers.Singleton(random.Random)
+    lifetime_rules = providers.Singleton(
+        LifetimeRules, refresh_margin=settings.provided.oauth_refresh_margin_seconds
+    )
+    retry_policy = providers.Singleton(RetryPolicy, max_retries=settings.provided.oauth_max_retries)
+
+    endpoint_config = providers.Singleton(
+        TokenEndpointConfig,
+        token_url=settings.provided.oauth_token_url,
+        client_id=settings.provided.oauth_client_id,
+        client_secret=settings.provided.oauth_client_secret,
+        request_format=settings.provided.oauth_token_request_format,
+        client_auth=settings.provided.oauth_client_auth,
+        scope=settings.provided.oauth_scope,
+        audience=settings.provided.oauth_audience,
+    )
+    token_endpoint = providers.Singleton(HttpTokenEndpoint, endpoint_config, clock=clock)
+    token_cache = providers.Singleton(InMemoryTokenCache)
+    token_provider = providers.Singleton(
+        build_token_provider,
+        endpoint_config,
+        endpoint=token_endpoint,
+        cache=token_cache,
+        clock=clock,
+        rng=rng,
+        rules=lifetime_rules,
+        retry=retry_policy,
+    )
+    auth = providers.Singleton(ClientCredentialsAuth.from_providers, token_provider)
+
+    spec = providers.Singleton(load_spec, settings.provided.openapi_spec)
+    tools = providers.Singleton(
+        build_tools, spec, output_schemas=settings.provided.ozon_mcp_output_schemas
+    )
+    upstream = providers.Singleton(
+        UpstreamClient,
+        settings.provided.api_base_url,
+        auth,
+        max_body_bytes=settings.provided.ozon_mcp_max_response_bytes,
+    )
+    server_hooks = providers.Singleton(
+        lambda settings, upstream, provider: make_server_hooks(settings, upstream, provider),
+        settings,
+        upstream,
+        token_provider,
+    )
+    router = providers.Singleton(ToolRouter, tools, server_hooks)
+    mcp_server = providers.Singleton(
+        build_server, router, name="ozon-mcp", version=providers.Callable(package_version)
+    )
+
+
+def make_server_hooks(
+    settings: Settings, upstream: UpstreamClient, provider: TokenProvider
+) -> ServerHooks:
+    """What the MCP server needs from the token provider and the upstream client."""
+
+    def secrets() -> list[str]:
+        values = []
+        if settings.oauth_client_secret is not None:
+            values.append(settings.oauth_client_secret.get_secret_value())
+        token = provider.lifecycle.current_token()
+        if token is not None:
+            values.append(token.value)
+        return values
+
+    return ServerHooks(
+        upstream=upstream,
+        auth_status=lambda: provider.stats().as_dict(),
+        secrets=secrets,
+        start_background=provider.start,
+        max_response_bytes=settings.ozon_mcp_max_response_bytes,
+    )

@@ -1,0 +1,96 @@
+"""`ozon-mcp serve`: build the container and run the MCP server over stdio or streamable HTTP."""
+
+from __future__ import annotations
+
+import logging
+
+import anyio
+import uvicorn
+from mcp.server.stdio import stdio_server
+from mcp.server.transport_security import TransportSecuritySettings
+
+from app.container import Container
+from app.logging_setup import configure_logging
+from app.settings import Settings, report_problems
+from domain.errors import ConfigurationError
+
+log = logging.getLogger("ozon_mcp")
+
+EXIT_OK = 0
+
+
+def build_container(settings: Settings) -> Container:
+    """A container for `settings` whose server is already built (so bad config fails early)."""
+    container = Container(settings=settings)
+    container.mcp_server()
+    return container
+
+
+async def close_container(container: Container) -> None:
+    """Cancel background token work and close every HTTP client the container opened."""
+    await container.upstream().aclose()
+    await container.token_provider().aclose()
+
+
+def serve(settings: Settings, *, transport: str, host: str, port: int) -> int:
+    """Run the server until the client disconnects or Ctrl-C; returns the exit code."""
+    configure_logging(settings.log_level, settings.log_format)
+    problems = settings.missing_credentials()
+    if problems:
+        return report_problems(problems)
+    try:
+        container = build_container(settings)
+    except ConfigurationError as exc:
+        return report_problems([str(exc)])
+    tools = container.tools()
+    log.info(
+        "serving %d tools from %s over %s; upstream %s",
+        len(tools),
+        container.spec().title,
+        transport,
+        settings.api_base_url,
+    )
+    try:
+        if transport == "http":
+            anyio.run(_serve_http, container, host, port)
+        else:
+            anyio.run(_serve_stdio, container)
+    except KeyboardInterrupt:
+        log.info("interrupted; shut down cleanly")
+    return EXIT_OK
+
+
+async def _serve_stdio(container: Container) -> None:
+    server = container.mcp_server()
+    try:
+        async with stdio_server() as (read, write):
+            await server.run(read, write, server.create_initialization_options())
+    finally:
+        with anyio.CancelScope(shield=True):
+            await close_container(container)
+
+
+def http_security(host: str) -> TransportSecuritySettings:
+    """DNS-rebinding protection on, allowing the loopback names and the bind address."""
+    hosts = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
+    if host not in ("127.0.0.1", "localhost", "::1", "0.0.0.0", "::"):  # noqa: S104
+        hosts.append(f"{host}:*")
+    origins = [f"http://{name}" for name in hosts]
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
+    )
+
+
+async def _serve_http(container: Container, host: str, port: int) -> None:
+    server = container.mcp_server()
+    app = server.streamable_http_app(
+        streamable_http_path="/mcp", host=host, transport_security=http_security(host)
+    )
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
+    http_server = uvicorn.Server(config)
+    log.info("streamable HTTP endpoint: http://%s:%d/mcp", host, port)
+    try:
+        await http_server.serve()
+    finally:
+        with anyio.CancelScope(shield=True):
+            await close_container(container)

@@ -1,0 +1,148 @@
+"""The product's configuration: environment variables (or a `.env` file), overridden by CLI flags.
+
+The variable names are a contract other programs rely on; see the README's variable table.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.errors import ConfigurationError
+
+OZON_TOKEN_URL = "https://api-performance.ozon.ru/api/client/token"  # noqa: S105
+OZON_API_BASE_URL = "https://api-performance.ozon.ru"
+
+EXIT_CONFIG = 2  # the exit code of every configuration problem
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+class SettingsError(ConfigurationError):
+    """One or more settings are missing or invalid; `problems` has one line per variable."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+class Settings(BaseSettings):
+    """Every setting of ozon-mcp, named exactly as its environment variable."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        validate_default=True,
+    )
+
+    oauth_client_id: str | None = Field(default=None, description="OAuth client id")
+    oauth_client_secret: SecretStr | None = Field(default=None, description="OAuth client secret")
+    oauth_token_url: str = Field(default=OZON_TOKEN_URL, description="OAuth token endpoint URL")
+    api_base_url: str = Field(default=OZON_API_BASE_URL, description="base URL of the API")
+    oauth_token_request_format: Literal["json", "form"] = Field(
+        default="json", description="token request body: json (Ozon) or form (RFC 6749)"
+    )
+    oauth_client_auth: Literal["post", "basic"] = Field(
+        default="post", description="client authentication: post (in the body) or basic"
+    )
+    oauth_scope: str | None = Field(default=None, description="space-separated scopes")
+    oauth_audience: str | None = Field(default=None, description="audience parameter")
+    oauth_refresh_margin_seconds: float = Field(
+        default=60.0, ge=0, le=3600, description="refresh this long before expiry"
+    )
+    oauth_max_retries: int = Field(
+        default=3, ge=0, le=10, description="token request retries per cycle"
+    )
+    openapi_spec: str | None = Field(default=None, description="path of a JSON/YAML spec")
+    log_level: LogLevel = Field(default="INFO", description="logging level (stderr)")
+    log_format: Literal["text", "json"] = Field(default="text", description="log line format")
+    ozon_mcp_output_schemas: bool = Field(default=False, description="publish output schemas")
+    ozon_mcp_max_response_bytes: int = Field(
+        default=100_000, ge=1_000, description="truncate tool results above this size"
+    )
+    ozon_mcp_probe_operation: str = Field(
+        default="GetLimitsList", description="operation `ozon-mcp check` calls as a probe"
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("oauth_token_request_format", "oauth_client_auth", "log_format", mode="before")
+    @classmethod
+    def _lower_choice(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("oauth_client_id", "oauth_scope", "oauth_audience", "openapi_spec")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return value.strip() or None if isinstance(value, str) else value
+
+    @field_validator("oauth_client_secret")
+    @classmethod
+    def _blank_secret_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            return None
+        return value
+
+    @field_validator("oauth_token_url", "api_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        text = value.strip()
+        if not text.lower().startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL such as https://api-performance.ozon.ru")
+        return text.rstrip("/") if text.count("/") <= 3 else text
+
+    def missing_credentials(self) -> list[str]:
+        """One problem line per credential that `serve` and `check` need but do not have."""
+        problems = []
+        if not self.oauth_client_id:
+            problems.append(
+                "OAUTH_CLIENT_ID is not set: put your client id in the environment or in .env "
+                "(for Ozon: Performance account > API > client_id)"
+            )
+        if self.oauth_client_secret is None:
+            problems.append(
+                "OAUTH_CLIENT_SECRET is not set: put your client secret in the environment or "
+                "in .env (it is never logged)"
+            )
+        return problems
+
+
+def load_settings(
+    overrides: dict[str, Any] | None = None, env_file: Path | None = None
+) -> Settings:
+    """Read the settings; CLI flags in `overrides` win. Raises `SettingsError` listing problems."""
+    values = {key: value for key, value in (overrides or {}).items() if value is not None}
+    try:
+        if env_file is not None:
+            return Settings(_env_file=env_file, **values)  # type: ignore[call-arg]
+        return Settings(**values)
+    except ValidationError as exc:
+        raise SettingsError([_describe(error) for error in exc.errors()]) from None
+
+
+def _describe(error: Any) -> str:
+    location = error.get("loc") or ("?",)
+    name = str(location[0]).upper()
+    message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    description = Settings.model_fields.get(str(location[0]).lower())
+    hint = f" ({description.description})" if description and description.description else ""
+    given = error.get("input")
+    shown = "" if "SECRET" in name or given is None else f" (got {str(given)[:60]!r})"
+    return f"{name}: {message}{shown}{hint}"
+
+
+def report_problems(problems: list[str]) -> int:
+    """Print configuration problems to stderr, one per line; returns the exit code to use."""
+    print("ozon-mcp: configuration problems:", file=sys.stderr)
+    for problem in problems:
+        print(f"  - {problem}", file=sys.stderr)
+    return EXIT_CONFIG
