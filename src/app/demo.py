@@ -19,6 +19,7 @@ from typing import Any, TextIO
 import anyio
 from mcp import Client
 from mcp.types import CallToolResult, TextContent
+from pydantic import SecretStr
 
 from adapters.emulator import EmulatorConfig, EmulatorHandle, start_emulator
 from app.container import Container
@@ -204,7 +205,7 @@ def demo_settings(emulator: EmulatorHandle) -> Settings:
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         oauth_client_id=env["OAUTH_CLIENT_ID"],
-        oauth_client_secret=env["OAUTH_CLIENT_SECRET"],
+        oauth_client_secret=SecretStr(env["OAUTH_CLIENT_SECRET"]),
         oauth_token_url=emulator.token_url,
         api_base_url=emulator.base_url,
         oauth_refresh_margin_seconds=DEMO_REFRESH_MARGIN,

@@ -309,6 +309,15 @@ class TokenLifecycle:
         self._settle(ticket)
         return self._record_failure(ticket, failure)
 
+    def abandon_fetch(self, ticket: FetchTicket) -> None:
+        """The fetch of `ticket` was cancelled without a result (shutdown, event loop gone).
+
+        It is settled without counting as an attempt or a failure, so the next caller may start
+        a fresh fetch at once instead of waiting forever for an answer that will never come.
+        """
+        self._settle(ticket)
+        self._attempts_in_cycle = max(0, self._attempts_in_cycle - 1)
+
     def invalidate(self, fingerprint: str) -> bool:
         """The resource server rejected the token with `fingerprint`; drop it if it is current."""
         if self._token is None or self._token.fingerprint != fingerprint:

@@ -40,6 +40,8 @@ class LifetimeRules:
     def __post_init__(self) -> None:
         if not math.isfinite(self.refresh_margin) or self.refresh_margin < 0:
             raise ValueError("refresh_margin must be a finite number >= 0")
+        if not self.min_lifetime > 0:
+            raise ValueError("min_lifetime must be > 0, or expires_in=0 would be accepted")
         if not self.min_lifetime <= self.default_expires_in <= self.max_lifetime:
             raise ValueError("default_expires_in must lie between min_lifetime and max_lifetime")
 
@@ -66,8 +68,12 @@ def parse_expires_in(raw: object, rules: LifetimeRules) -> float:
             f"the token endpoint sent expires_in={raw!r}, a boolean instead of a number of seconds"
         )
     value: float
-    if isinstance(raw, int | float):
-        value = float(raw)
+    if isinstance(raw, int):
+        # JSON integers are unbounded: clamp first so that float() cannot overflow; a huge value
+        # is still "more than the maximum" (capped below) and a hugely negative one malformed.
+        value = float(max(min(raw, 2**64), -(2**64)))
+    elif isinstance(raw, float):
+        value = raw
     elif isinstance(raw, str):
         try:
             value = float(raw.strip())

@@ -7,6 +7,7 @@ cache shared by replicas, a token endpoint for another vendor) is easy to write 
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -87,7 +88,9 @@ class CacheKey:
     def digest(self) -> str:
         """A stable opaque key, safe to use as a cache key or a log field."""
         scope = self.scopes.as_parameter() or ""
-        material = "\n".join((self.token_url, self.client_id, scope)).encode("utf-8")
+        # JSON keeps the fields apart: joining with a separator would let ("a\nb", "c") and
+        # ("a", "b\nc") share a key, and so a token, across two clients.
+        material = json.dumps([self.token_url, self.client_id, scope]).encode("utf-8")
         return hashlib.sha256(material).hexdigest()[:32]
 
 

@@ -63,7 +63,8 @@ class RetryPolicy:
 
     def honoured_retry_after(self, retry_after: float | None) -> float:
         """The part of a Retry-After we obey: non-negative and capped."""
-        if retry_after is None or not math.isfinite(retry_after) or retry_after <= 0:
+        # +inf ("retry after a very long time") is capped like any large value; NaN is unusable.
+        if retry_after is None or math.isnan(retry_after) or retry_after <= 0:
             return 0.0
         return min(retry_after, self.retry_after_cap)
 
@@ -75,8 +76,10 @@ def parse_retry_after(value: str | None, wall_now: datetime) -> float | None:
     text = value.strip()
     if not text:
         return None
-    if text.isdigit():
-        return float(int(text))
+    # ASCII only: str.isdigit() also accepts "²" and other digits int() refuses; float() has no
+    # digit limit and turns an absurdly long delta into inf, which the policy caps.
+    if text.isascii() and text.isdigit():
+        return float(text)
     try:
         when = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):

@@ -9,6 +9,8 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -24,6 +26,35 @@ BUNDLED_SPEC_NAME = "ozon-performance.openapi.json"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 JsonObject = dict[str, Any]
+
+# Keys whose values are instance data (examples, defaults, enums), never Schema Objects.
+_DATA_KEYS = frozenset({"example", "examples", "default", "enum", "const"})
+_PATH_TEMPLATE_VARIABLE = re.compile(r"{([^{}/]+)}")
+_SCHEMA_KEYWORDS = frozenset({"items", "additionalProperties", "not"})
+_SCHEMA_LIST_KEYWORDS = frozenset({"allOf", "anyOf", "oneOf", "prefixItems"})
+_SCHEMA_MAP_KEYWORDS = frozenset({"properties", "patternProperties"})
+# Schema keywords whose null value has no meaning but "not given" (unlike `default: null`).
+_NULL_MEANS_ABSENT = (
+    "enum",
+    "type",
+    "format",
+    "properties",
+    "required",
+    "items",
+    "allOf",
+    "anyOf",
+    "oneOf",
+    "title",
+    "description",
+    "pattern",
+    "additionalProperties",
+    "minimum",
+    "maximum",
+    "minLength",
+    "maxLength",
+    "minItems",
+    "maxItems",
+)
 
 
 class SpecError(ConfigurationError):
@@ -119,6 +150,8 @@ def repair_spec(document: JsonObject, source: str = "<dict>") -> LoadedSpec:
     _repair_boolean_required(fixed, "", repairs, parent=None, name=None)
     if required_components:
         _require_references(fixed, "", required_components, repairs)
+    _repair_parameters(fixed, repairs)
+    _repair_empty_keywords(fixed, repairs)
     for repair in repairs:
         log.warning("spec repaired at %s: %s", repair.pointer, repair.description)
     return LoadedSpec(document=fixed, source=source, repairs=tuple(repairs))
@@ -161,7 +194,8 @@ def _require_references(node: Any, pointer: str, marked: set[str], repairs: list
                         Repair(f"{pointer}/required", f"added {prop_name!r} ({prop['$ref']})")
                     )
     for key, child in node.items():
-        _require_references(child, f"{pointer}/{_escape(key)}", marked, repairs)
+        if key not in _DATA_KEYS and not key.startswith("x-"):
+            _require_references(child, f"{pointer}/{_escape(key)}", marked, repairs)
 
 
 def _is_schema_container(pointer: str) -> bool:
@@ -205,8 +239,11 @@ def _repair_boolean_required(
             what = "dropped (a schema cannot require itself; no parent object names it)"
         repairs.append(Repair(f"{pointer}/required", f"boolean 'required: {flag}' {what}"))
     properties = node.get("properties")
-    for key, child in node.items():
+    # A list copy: repairing a property may add this node's own `required` list.
+    for key, child in list(node.items()):
         child_pointer = f"{pointer}/{_escape(key)}"
+        if key in _DATA_KEYS or key.startswith("x-"):
+            continue  # example values and extensions are data, not schemas: never rewrite them
         if key == "properties" and isinstance(properties, dict):
             for prop_name, prop in properties.items():
                 _repair_boolean_required(
@@ -214,6 +251,162 @@ def _repair_boolean_required(
                 )
         else:
             _repair_boolean_required(child, child_pointer, repairs, None, None)
+
+
+def _repair_parameters(document: JsonObject, repairs: list[Repair]) -> None:
+    """Make every operation's parameters callable: path parameters required and present in the
+    template, every parameter with a schema."""
+    for path, item in (document.get("paths") or {}).items():
+        if not isinstance(item, dict):
+            continue
+        item_pointer = f"/paths/{_escape(path)}"
+        for method in HTTP_METHODS:
+            operation = item.get(method)
+            if not isinstance(operation, dict):
+                continue
+            op_pointer = f"{item_pointer}/{method}"
+            declared: set[str] = set()
+            for params, pointer in (
+                (item.get("parameters"), f"{item_pointer}/parameters"),
+                (operation.get("parameters"), f"{op_pointer}/parameters"),
+            ):
+                if isinstance(params, list):
+                    declared |= _repair_parameter_list(document, params, pointer, path, repairs)
+            missing = [
+                name
+                for name in dict.fromkeys(_PATH_TEMPLATE_VARIABLE.findall(path))
+                if name not in declared
+            ]
+            if missing:
+                params = operation.setdefault("parameters", [])
+                if isinstance(params, list):
+                    for name in missing:
+                        params.append(
+                            {
+                                "name": name,
+                                "in": "path",
+                                "required": True,
+                                "schema": {"type": "string"},
+                            }
+                        )
+                        repairs.append(
+                            Repair(
+                                f"{op_pointer}/parameters",
+                                f"path template variable {{{name}}} has no parameter; added a "
+                                "required string path parameter",
+                            )
+                        )
+
+
+def _repair_parameter_list(
+    document: JsonObject, params: list[Any], pointer: str, path: str, repairs: list[Repair]
+) -> set[str]:
+    """Repair the parameters of one list in place; return the names of its path parameters."""
+    template_names = set(_PATH_TEMPLATE_VARIABLE.findall(path))
+    path_names: set[str] = set()
+    for index in reversed(range(len(params))):
+        where = f"{pointer}/{index}"
+        param = params[index]
+        ref = param.get("$ref") if isinstance(param, dict) else None
+        if isinstance(ref, str):
+            try:
+                param = resolve_pointer(document, ref)
+            except SpecError:
+                continue  # reported with its pointer when the tool is built
+            where = ref[1:]
+        if not isinstance(param, dict) or param.get("in") != "path":
+            if isinstance(param, dict):
+                _repair_parameter_schema(param, where, repairs)
+            continue
+        name = param.get("name")
+        if name not in template_names:
+            del params[index]
+            repairs.append(
+                Repair(
+                    f"{pointer}/{index}",
+                    f"path parameter {name!r} does not occur in the path template {path!r}; "
+                    "dropped",
+                )
+            )
+            continue
+        path_names.add(str(name))
+        if param.get("required") is not True:
+            param["required"] = True
+            repairs.append(
+                Repair(f"{where}/required", "a path parameter is always required; set to true")
+            )
+        _repair_parameter_schema(param, where, repairs)
+    return path_names
+
+
+def _repair_parameter_schema(param: JsonObject, pointer: str, repairs: list[Repair]) -> None:
+    if "schema" not in param and "content" not in param:
+        param["schema"] = {"type": "string"}
+        repairs.append(Repair(f"{pointer}/schema", "parameter has no schema; treated as a string"))
+
+
+def iter_schemas(document: JsonObject) -> Iterator[tuple[JsonObject, str]]:
+    """Every Schema Object of the document with its JSON pointer (each object once).
+
+    Roots are the component schemas and every `schema` field; from there the walk follows the
+    keywords that hold subschemas, so example data is never mistaken for a schema.
+    """
+    seen: set[int] = set()
+    pending: list[tuple[Any, str]] = []
+    schemas = (document.get("components") or {}).get("schemas")
+    if isinstance(schemas, dict):
+        pending.extend(
+            (schema, f"/components/schemas/{_escape(name)}") for name, schema in schemas.items()
+        )
+    pending.extend(_schema_fields(document, ""))
+    while pending:
+        schema, pointer = pending.pop()
+        if not isinstance(schema, dict) or id(schema) in seen:
+            continue
+        seen.add(id(schema))
+        yield schema, pointer
+        for key, child in schema.items():
+            where = f"{pointer}/{_escape(key)}"
+            if key in _SCHEMA_MAP_KEYWORDS and isinstance(child, dict):
+                pending.extend((sub, f"{where}/{_escape(n)}") for n, sub in child.items())
+            elif key in _SCHEMA_LIST_KEYWORDS and isinstance(child, list):
+                pending.extend((sub, f"{where}/{i}") for i, sub in enumerate(child))
+            elif key in _SCHEMA_KEYWORDS:
+                pending.append((child, where))
+
+
+def _schema_fields(node: Any, pointer: str) -> Iterator[tuple[Any, str]]:
+    """The values of `schema` fields (parameters, media types, headers) outside schemas."""
+    if isinstance(node, list):
+        for index, child in enumerate(node):
+            yield from _schema_fields(child, f"{pointer}/{index}")
+    elif isinstance(node, dict):
+        for key, child in node.items():
+            if key in _DATA_KEYS or key.startswith("x-") or pointer == "/components/schemas":
+                continue
+            where = f"{pointer}/{_escape(key)}"
+            if key == "schema":
+                yield child, where
+            elif pointer != "" or key in ("paths", "components", "webhooks"):
+                yield from _schema_fields(child, where)
+
+
+def _repair_empty_keywords(document: JsonObject, repairs: list[Repair]) -> None:
+    """Drop schema keywords given as null (or an empty enum): they can only mean "no rule"."""
+    for schema, pointer in iter_schemas(document):
+        for key in [k for k in _NULL_MEANS_ABSENT if k in schema]:
+            value = schema[key]
+            if value is None:
+                del schema[key]
+                repairs.append(Repair(f"{pointer}/{_escape(key)}", f"null {key!r} dropped"))
+            elif key == "enum" and value == []:
+                del schema[key]
+                repairs.append(
+                    Repair(
+                        f"{pointer}/enum",
+                        "empty enum dropped (it would reject every value)",
+                    )
+                )
 
 
 def _escape(token: str) -> str:
