@@ -165,9 +165,9 @@ def _repair_required_components(document: JsonObject, repairs: list[Repair]) -> 
     for name, schema in schemas.items():
         if isinstance(schema, dict) and isinstance(schema.get("required"), bool):
             flag = schema.pop("required")
-            pointer = f"/components/schemas/{_escape(name)}/required"
+            pointer = f"/components/schemas/{escape_token(name)}/required"
             if flag:
-                marked.add(f"#/components/schemas/{_escape(name)}")
+                marked.add(f"#/components/schemas/{escape_token(name)}")
                 what = "moved into the required list of every object property that refers to it"
             else:
                 what = "dropped (false is the default)"
@@ -195,7 +195,7 @@ def _require_references(node: Any, pointer: str, marked: set[str], repairs: list
                     )
     for key, child in node.items():
         if key not in _DATA_KEYS and not key.startswith("x-"):
-            _require_references(child, f"{pointer}/{_escape(key)}", marked, repairs)
+            _require_references(child, f"{pointer}/{escape_token(key)}", marked, repairs)
 
 
 def _is_schema_container(pointer: str) -> bool:
@@ -241,13 +241,13 @@ def _repair_boolean_required(
     properties = node.get("properties")
     # A list copy: repairing a property may add this node's own `required` list.
     for key, child in list(node.items()):
-        child_pointer = f"{pointer}/{_escape(key)}"
+        child_pointer = f"{pointer}/{escape_token(key)}"
         if key in _DATA_KEYS or key.startswith("x-"):
             continue  # example values and extensions are data, not schemas: never rewrite them
         if key == "properties" and isinstance(properties, dict):
             for prop_name, prop in properties.items():
                 _repair_boolean_required(
-                    prop, f"{child_pointer}/{_escape(prop_name)}", repairs, node, prop_name
+                    prop, f"{child_pointer}/{escape_token(prop_name)}", repairs, node, prop_name
                 )
         else:
             _repair_boolean_required(child, child_pointer, repairs, None, None)
@@ -259,7 +259,7 @@ def _repair_parameters(document: JsonObject, repairs: list[Repair]) -> None:
     for path, item in (document.get("paths") or {}).items():
         if not isinstance(item, dict):
             continue
-        item_pointer = f"/paths/{_escape(path)}"
+        item_pointer = f"/paths/{escape_token(path)}"
         for method in HTTP_METHODS:
             operation = item.get(method)
             if not isinstance(operation, dict):
@@ -356,7 +356,8 @@ def iter_schemas(document: JsonObject) -> Iterator[tuple[JsonObject, str]]:
     schemas = (document.get("components") or {}).get("schemas")
     if isinstance(schemas, dict):
         pending.extend(
-            (schema, f"/components/schemas/{_escape(name)}") for name, schema in schemas.items()
+            (schema, f"/components/schemas/{escape_token(name)}")
+            for name, schema in schemas.items()
         )
     pending.extend(_schema_fields(document, ""))
     while pending:
@@ -366,9 +367,9 @@ def iter_schemas(document: JsonObject) -> Iterator[tuple[JsonObject, str]]:
         seen.add(id(schema))
         yield schema, pointer
         for key, child in schema.items():
-            where = f"{pointer}/{_escape(key)}"
+            where = f"{pointer}/{escape_token(key)}"
             if key in _SCHEMA_MAP_KEYWORDS and isinstance(child, dict):
-                pending.extend((sub, f"{where}/{_escape(n)}") for n, sub in child.items())
+                pending.extend((sub, f"{where}/{escape_token(n)}") for n, sub in child.items())
             elif key in _SCHEMA_LIST_KEYWORDS and isinstance(child, list):
                 pending.extend((sub, f"{where}/{i}") for i, sub in enumerate(child))
             elif key in _SCHEMA_KEYWORDS:
@@ -384,7 +385,7 @@ def _schema_fields(node: Any, pointer: str) -> Iterator[tuple[Any, str]]:
         for key, child in node.items():
             if key in _DATA_KEYS or key.startswith("x-") or pointer == "/components/schemas":
                 continue
-            where = f"{pointer}/{_escape(key)}"
+            where = f"{pointer}/{escape_token(key)}"
             if key == "schema":
                 yield child, where
             elif pointer != "" or key in ("paths", "components", "webhooks"):
@@ -398,7 +399,7 @@ def _repair_empty_keywords(document: JsonObject, repairs: list[Repair]) -> None:
             value = schema[key]
             if value is None:
                 del schema[key]
-                repairs.append(Repair(f"{pointer}/{_escape(key)}", f"null {key!r} dropped"))
+                repairs.append(Repair(f"{pointer}/{escape_token(key)}", f"null {key!r} dropped"))
             elif key == "enum" and value == []:
                 del schema[key]
                 repairs.append(
@@ -409,7 +410,8 @@ def _repair_empty_keywords(document: JsonObject, repairs: list[Repair]) -> None:
                 )
 
 
-def _escape(token: str) -> str:
+def escape_token(token: str) -> str:
+    """Escape one JSON pointer token (`~` -> `~0`, `/` -> `~1`)."""
     return str(token).replace("~", "~0").replace("/", "~1")
 
 

@@ -1,0 +1,252 @@
+"""From validated tool arguments to the parts of an HTTP request, following OpenAPI's rules.
+
+Path values are percent-encoded per segment (`safe=""`), so an argument can never add a `/`, a
+`?` or a dot-segment and reach another endpoint. Query values follow the parameter's `style` and
+`explode` (default `form` + explode: `ids=1&ids=2`), booleans are `true`/`false`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import quote, urlencode
+
+from adapters.openapi.validation import ArgumentError
+
+Location = Literal["path", "query", "header", "cookie"]
+
+DEFAULT_STYLE: dict[str, str] = {
+    "path": "simple",
+    "query": "form",
+    "header": "simple",
+    "cookie": "form",
+}
+_PATH_VARIABLE = re.compile(r"{([^{}/]+)}")
+_UNSAFE_HEADER_CHARACTERS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class ParameterBinding:
+    """How one tool argument becomes a path, query, header or cookie parameter."""
+
+    argument: str
+    name: str
+    location: Location
+    style: str
+    explode: bool
+    as_json: bool = False  # declared with `content: application/json`: sent as JSON text
+
+
+@dataclass(frozen=True)
+class BodyBinding:
+    """How tool arguments become the JSON request body.
+
+    With `fields`, the body object is built from flattened arguments (argument -> property);
+    with `argument`, one argument holds the whole body; with neither, the operation takes an
+    empty body, sent as `{}` when the spec requires one.
+    """
+
+    media_type: str
+    required: bool
+    fields: tuple[tuple[str, str], ...] = ()
+    argument: str | None = None
+
+
+@dataclass(frozen=True)
+class PreparedRequest:
+    """Everything the transport needs for one upstream call; `json_body` None means no body."""
+
+    method: str
+    path: str
+    query: tuple[tuple[str, str], ...] = ()
+    headers: dict[str, str] = field(default_factory=dict)
+    json_body: Any | None = None
+
+    def url(self, base_url: str) -> str:
+        """The full URL under `base_url` (query encoded with %20 for spaces)."""
+        target = base_url.rstrip("/") + self.path
+        return f"{target}?{urlencode(self.query, quote_via=quote)}" if self.query else target
+
+
+def build_request(
+    method: str,
+    path_template: str,
+    parameters: tuple[ParameterBinding, ...],
+    body: BodyBinding | None,
+    arguments: Mapping[str, Any],
+) -> PreparedRequest:
+    """Assemble the request from arguments already validated against the input schema."""
+    path = _fill_path(path_template, parameters, arguments)
+    query: list[tuple[str, str]] = []
+    headers: dict[str, str] = {}
+    cookies: list[str] = []
+    for binding in parameters:
+        value = arguments.get(binding.argument)
+        if binding.location == "path" or value is None:
+            continue
+        with _unicode_checked(binding):
+            if binding.location == "query":
+                pairs = _query_pairs(binding, value)
+                "".join(part for pair in pairs for part in pair).encode()  # fails on surrogates
+                query.extend(pairs)
+            elif binding.location == "header":
+                headers[binding.name] = _header_value(binding, value)
+            else:
+                cookies.append(f"{binding.name}={quote(_simple(binding, value), safe='')}")
+    if cookies:
+        headers["Cookie"] = "; ".join(cookies)
+    json_body = _body(body, arguments)
+    if json_body is not None and body is not None:
+        headers["Content-Type"] = body.media_type
+    return PreparedRequest(method.upper(), path, tuple(query), headers, json_body)
+
+
+def scalar_text(value: Any) -> str:
+    """The text form of one value in a URL or header: JSON literals, strings unquoted."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return json.dumps(value)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _fill_path(
+    template: str, parameters: tuple[ParameterBinding, ...], arguments: Mapping[str, Any]
+) -> str:
+    by_name = {b.name: b for b in parameters if b.location == "path"}
+
+    def substitute(match: re.Match[str]) -> str:
+        binding = by_name.get(match.group(1))
+        if binding is None:  # the spec repair adds a parameter for every variable
+            raise ArgumentError([f"path variable {match.group(1)!r} has no argument"])
+        value = arguments.get(binding.argument)
+        if value is None:
+            raise ArgumentError([f"missing required argument {binding.argument!r}"])
+        if value in ("", [], {}):
+            raise ArgumentError(
+                [f"argument {binding.argument!r}: must not be empty (it fills a path segment)"]
+            )
+        with _unicode_checked(binding):
+            return _path_value(binding, value)
+
+    return _PATH_VARIABLE.sub(substitute, template)
+
+
+@contextmanager
+def _unicode_checked(binding: ParameterBinding) -> Iterator[None]:
+    """Name the argument when its text cannot be encoded (a lone surrogate, which JSON allows
+    as `\\ud800`), instead of failing later inside the HTTP client."""
+    try:
+        yield
+    except UnicodeEncodeError:
+        raise ArgumentError(
+            [f"argument {binding.argument!r}: contains an invalid Unicode code point"]
+        ) from None
+
+
+def _segment(value: Any) -> str:
+    """Percent-encode one value for a path; a value of only dots is encoded too, because
+    `.` and `..` segments are removed by URL normalisation and would change the endpoint."""
+    encoded = quote(scalar_text(value), safe="")
+    if encoded and encoded.strip(".") == "":
+        encoded = encoded.replace(".", "%2E")
+    return encoded
+
+
+def _path_value(binding: ParameterBinding, value: Any) -> str:
+    if binding.as_json:
+        value = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    name = binding.name
+    if isinstance(value, list):
+        items = [_segment(item) for item in value]
+        if binding.style == "label":
+            return "." + ("." if binding.explode else ",").join(items)
+        if binding.style == "matrix":
+            if binding.explode:
+                return "".join(f";{name}={item}" for item in items)
+            return f";{name}=" + ",".join(items)
+        return ",".join(items)
+    if isinstance(value, dict):
+        pairs = [(_segment(key), _segment(item)) for key, item in value.items()]
+        if binding.explode:
+            joined = [f"{key}={item}" for key, item in pairs]
+        else:
+            joined = [part for pair in pairs for part in pair]
+        if binding.style == "label":
+            return "." + ("." if binding.explode else ",").join(joined)
+        if binding.style == "matrix":
+            if binding.explode:
+                return "".join(f";{part}" for part in joined)
+            return f";{name}=" + ",".join(joined)
+        return ",".join(joined)
+    text = _segment(value)
+    if binding.style == "label":
+        return "." + text
+    if binding.style == "matrix":
+        return f";{name}={text}"
+    return text
+
+
+def _query_pairs(binding: ParameterBinding, value: Any) -> list[tuple[str, str]]:
+    name = binding.name
+    if binding.as_json:
+        return [(name, json.dumps(value, ensure_ascii=False, separators=(",", ":")))]
+    if isinstance(value, list):
+        items = [scalar_text(item) for item in value]
+        if not items:
+            return []
+        if binding.style == "form" and binding.explode:
+            return [(name, item) for item in items]
+        separator = {"spaceDelimited": " ", "pipeDelimited": "|"}.get(binding.style, ",")
+        return [(name, separator.join(items))]
+    if isinstance(value, dict):
+        if binding.style == "deepObject":
+            return [(f"{name}[{key}]", scalar_text(item)) for key, item in value.items()]
+        if binding.explode:
+            return [(str(key), scalar_text(item)) for key, item in value.items()]
+        flat = [part for key, item in value.items() for part in (str(key), scalar_text(item))]
+        return [(name, ",".join(flat))]
+    return [(name, scalar_text(value))]
+
+
+def _simple(binding: ParameterBinding, value: Any) -> str:
+    """`simple` style (headers, cookies): arrays and objects as comma-separated lists."""
+    if binding.as_json:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if isinstance(value, list):
+        return ",".join(scalar_text(item) for item in value)
+    if isinstance(value, dict):
+        if binding.explode:
+            return ",".join(f"{key}={scalar_text(item)}" for key, item in value.items())
+        return ",".join(part for k, v in value.items() for part in (str(k), scalar_text(v)))
+    return scalar_text(value)
+
+
+def _header_value(binding: ParameterBinding, value: Any) -> str:
+    text = _simple(binding, value)
+    if _UNSAFE_HEADER_CHARACTERS.search(text):
+        raise ArgumentError(
+            [f"argument {binding.argument!r}: a header value cannot contain control characters"]
+        )
+    if not text.isascii():
+        raise ArgumentError([f"argument {binding.argument!r}: a header value must be ASCII text"])
+    return text
+
+
+def _body(binding: BodyBinding | None, arguments: Mapping[str, Any]) -> Any | None:
+    if binding is None:
+        return None
+    if binding.argument is not None:
+        return arguments.get(binding.argument)
+    if binding.fields:
+        body = {prop: arguments[arg] for arg, prop in binding.fields if arg in arguments}
+        return body if body or binding.required else None
+    return {} if binding.required else None

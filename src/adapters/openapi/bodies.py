@@ -1,0 +1,136 @@
+"""The request body of an operation as tool arguments.
+
+The properties of a JSON object body are flattened next to the parameters (`body_<name>` when a
+parameter already has the name); any other JSON body is one `body` argument; a body with nothing
+to ask (Ozon's `Empty`) takes no argument and is sent as `{}` when the spec requires it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from adapters.openapi.binding import BodyBinding
+from adapters.openapi.media import pick_json
+from adapters.openapi.naming import unique_argument
+from adapters.openapi.schema import SchemaConverter, follow_refs
+from adapters.openapi.spec import JsonObject, SpecError, escape_token
+from adapters.openapi.text import trim
+
+
+@dataclass(frozen=True)
+class BodyPart:
+    """The body's binding (None: no body is ever sent), or why the operation is unusable."""
+
+    binding: BodyBinding | None
+    unusable: str | None = None
+    warning: str | None = None
+
+
+@dataclass(frozen=True)
+class ObjectShape:
+    """The top-level properties of an object schema; `open` when it also takes other keys."""
+
+    properties: JsonObject
+    required: list[str]
+    open: bool
+
+
+def request_body(
+    document: JsonObject,
+    operation: Mapping[str, Any],
+    pointer: str,
+    converter: SchemaConverter,
+    properties: JsonObject,
+    required: list[str],
+    *,
+    prose: Callable[[Any], str],
+    description_limit: int,
+) -> BodyPart:
+    """Add the body's arguments to `properties` (and `required`) and say how to send it."""
+    if "requestBody" not in operation:
+        return BodyPart(None)
+    body, body_pointer = follow_refs(document, operation["requestBody"], f"{pointer}/requestBody")
+    if not isinstance(body, dict):
+        raise SpecError(f"{body_pointer}: a request body must be an object")
+    content = body.get("content") or {}
+    if not isinstance(content, dict):
+        raise SpecError(f"{body_pointer}/content: must be an object of media types")
+    body_required = body.get("required") is True
+    picked = pick_json(content)
+    if picked is None:
+        if not content:
+            return BodyPart(None)
+        types = ", ".join(content)
+        if body_required:
+            reason = f"its required request body is {types}; only JSON bodies are supported"
+            return BodyPart(None, unusable=reason)
+        return BodyPart(
+            None, warning=f"{body_pointer}: request body {types} is not JSON; it is never sent"
+        )
+    media_type, media = picked
+    media_pointer = f"{body_pointer}/content/{escape_token(media_type)}"
+    raw_schema = media.get("schema", {}) if isinstance(media, dict) else {}
+    schema = converter.convert(raw_schema, f"{media_pointer}/schema")
+    send_as = "application/json" if media_type.strip() in ("*/*", "application/*") else media_type
+    shape = object_shape(schema, converter)
+    if shape is None or shape.open:
+        argument = unique_argument("body", "request_body", properties)
+        description = trim(prose(body.get("description")), description_limit)
+        properties[argument] = {
+            **schema,
+            "description": description or schema.get("description") or "The JSON request body.",
+        }
+        if body_required:
+            required.append(argument)
+        return BodyPart(BodyBinding(send_as, body_required, argument=argument))
+    fields: list[tuple[str, str]] = []
+    for prop, prop_schema in shape.properties.items():
+        argument = unique_argument(prop, f"body_{prop}", properties)
+        properties[argument] = _field_schema(prop, argument, prop_schema)
+        fields.append((argument, prop))
+        if body_required and prop in shape.required:
+            required.append(argument)
+    return BodyPart(BodyBinding(send_as, body_required, fields=tuple(fields)))
+
+
+def object_shape(schema: JsonObject, converter: SchemaConverter) -> ObjectShape | None:
+    """The properties of an object schema (merging `allOf`), or None when it is not one."""
+    schema = converter.resolve_local(schema)
+    kinds = schema.get("type")
+    if kinds is not None:
+        kind_list = [kinds] if isinstance(kinds, str) else list(kinds)
+        if "object" not in kind_list or any(k not in ("object", "null") for k in kind_list):
+            return None
+    elif not any(key in schema for key in ("properties", "allOf", "required")):
+        return None  # `{}` accepts any JSON value: not something to flatten
+    if any(key in schema for key in ("anyOf", "oneOf", "not", "if", "$ref")):
+        return None
+    properties = dict(schema.get("properties") or {})
+    required = list(schema.get("required") or [])
+    is_open = schema.get("additionalProperties") not in (None, False) or bool(
+        schema.get("patternProperties")
+    )
+    for member in schema.get("allOf") or []:
+        sub = object_shape(member, converter)
+        if sub is None:
+            return None
+        for name, sub_schema in sub.properties.items():
+            properties[name] = (
+                {"allOf": [properties[name], sub_schema]} if name in properties else sub_schema
+            )
+        required.extend(sub.required)
+        is_open = is_open or sub.open
+    return ObjectShape(properties, list(dict.fromkeys(required)), is_open)
+
+
+def _field_schema(prop: str, argument: str, schema: JsonObject) -> JsonObject:
+    """A flattened body field, documented; a renamed one says which field it fills."""
+    text = schema.get("description")
+    if argument != prop:
+        note = f"Request body field `{prop}`."
+        return {**schema, "description": f"{note} {text}" if text else note}
+    if not text:
+        return {**schema, "description": "Request body field."}
+    return schema

@@ -1,0 +1,319 @@
+"""Turn an upstream HTTP answer into what a tool call returns: text, structured content, error.
+
+JSON becomes structured content plus readable text; CSV and other text stay text; a ZIP of
+reports (Ozon answers multi-campaign statistics that way) is unpacked into its text files; other
+binary content is described. Anything larger than the limit is cut with a note saying how much,
+and secrets are scrubbed before any cut, so no fragment of one can survive at the edge.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from html import unescape
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+from adapters.openapi.text import one_line
+
+DEFAULT_LIMIT_BYTES = 100_000
+ERROR_MESSAGE_LIMIT = 500
+REDACTED = "[REDACTED]"
+
+_TEXT_TYPES = frozenset(
+    {
+        "application/csv",
+        "application/xml",
+        "application/javascript",
+        "application/x-ndjson",
+        "application/yaml",
+        "application/x-yaml",
+    }
+)
+_ZIP_TYPES = frozenset({"application/zip", "application/x-zip-compressed"})
+_TEXT_FILE_SUFFIXES = (".csv", ".tsv", ".txt", ".json", ".xml", ".ndjson", ".md")
+_HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_HTML_TAG = re.compile(r"<[^>]+>")
+_MESSAGE_KEYS = ("message", "error_description", "detail", "title", "description", "error")
+_CODE_KEYS = ("code", "name", "status", "error")
+_HINTS = {
+    401: "the API refused the access token; check the client credentials",
+    403: "the client is not allowed to do this; check its permissions",
+    404: "not found; check the identifiers in the arguments",
+    429: "rate limit reached; wait before calling again",
+}
+
+
+@dataclass(frozen=True)
+class RenderedResult:
+    """What a tool call returns: `structured` only for a complete JSON answer."""
+
+    text: str
+    structured: dict[str, Any] | None
+    is_error: bool
+
+
+def render_response(
+    status: int,
+    content_type: str | None,
+    body: bytes,
+    *,
+    limit_bytes: int = DEFAULT_LIMIT_BYTES,
+    operation: str,
+    secrets: Iterable[str] = (),
+) -> RenderedResult:
+    """Render one upstream answer for the model; `secrets` never appear in the result."""
+    if limit_bytes <= 0:
+        raise ValueError("limit_bytes must be positive")
+    hidden = _secret_forms(secrets)
+    if not 200 <= status < 300:
+        return RenderedResult(
+            _error_text(status, content_type, body, operation, hidden), None, True
+        )
+    media_type, charset = _media_type(content_type)
+    if not body:
+        text = f"{operation} succeeded (HTTP {status}) with an empty response body."
+        return RenderedResult(text, None, False)
+    kind = _kind(media_type, body)
+    if kind == "json":
+        data = _json(body, charset)
+        if data is not _NOT_JSON:
+            return _render_json(_scrub_data(data, hidden), limit_bytes, hidden)
+        kind = "text"
+    if kind == "zip":
+        text = _render_zip(operation, body, media_type, limit_bytes, hidden)
+        return RenderedResult(text, None, False)
+    if kind == "text":
+        text = _scrub_forms(body.decode(charset or "utf-8", errors="replace"), hidden)
+        return RenderedResult(_cut(text, limit_bytes), None, False)
+    return RenderedResult(_describe_binary(operation, media_type, len(body)), None, False)
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """Replace every occurrence of each secret (also URL- and JSON-escaped) with [REDACTED]."""
+    return _scrub_forms(text, _secret_forms(secrets))
+
+
+def _secret_forms(secrets: Iterable[str]) -> tuple[str, ...]:
+    """Each secret as it may appear in a body: raw, percent-encoded, JSON-escaped."""
+    forms: set[str] = set()
+    for secret in secrets:
+        if secret:
+            forms.update(
+                (secret, quote(secret, safe=""), quote_plus(secret), json.dumps(secret)[1:-1])
+            )
+    return tuple(sorted(forms, key=len, reverse=True))  # longest first: no partial leftovers
+
+
+def _scrub_forms(text: str, forms: tuple[str, ...]) -> str:
+    for form in forms:
+        text = text.replace(form, REDACTED)
+    return text
+
+
+def _scrub_data(data: Any, forms: tuple[str, ...]) -> Any:
+    if not forms:
+        return data
+    if isinstance(data, str):
+        return _scrub_forms(data, forms)
+    if isinstance(data, list):
+        return [_scrub_data(item, forms) for item in data]
+    if isinstance(data, dict):
+        return {_scrub_forms(k, forms): _scrub_data(v, forms) for k, v in data.items()}
+    return data
+
+
+def _media_type(content_type: str | None) -> tuple[str | None, str | None]:
+    if not content_type:
+        return None, None
+    main, *params = content_type.split(";")
+    charset = None
+    for param in params:
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset" and value.strip():
+            charset = value.strip().strip('"')
+    if charset is not None:
+        try:
+            "".encode(charset)
+        except LookupError:
+            charset = None
+    return main.strip().lower() or None, charset
+
+
+def _kind(media_type: str | None, body: bytes) -> str:
+    if media_type is None:
+        if body.startswith(b"PK\x03\x04"):
+            return "zip"
+        if b"\x00" in body[:1024]:
+            return "binary"
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            return "binary"
+        return "json" if _json(body, None) is not _NOT_JSON else "text"
+    if media_type in ("application/json", "text/json") or media_type.endswith("+json"):
+        return "json"
+    if media_type.startswith("text/") or media_type in _TEXT_TYPES or media_type.endswith("+xml"):
+        return "text"
+    if media_type in _ZIP_TYPES or body.startswith(b"PK\x03\x04"):
+        return "zip"
+    return "binary"
+
+
+_NOT_JSON: Any = object()
+
+
+def _json(body: bytes, charset: str | None) -> Any:
+    try:
+        return json.loads(body.decode(charset or "utf-8-sig"))
+    except (UnicodeDecodeError, ValueError):
+        return _NOT_JSON
+
+
+def _render_json(data: Any, limit_bytes: int, forms: tuple[str, ...]) -> RenderedResult:
+    structured = data if isinstance(data, dict) else {"result": data}
+    pretty = _scrub_forms(json.dumps(data, indent=2, ensure_ascii=False), forms)
+    if len(pretty.encode()) <= limit_bytes:
+        return RenderedResult(pretty, structured, False)
+    # Over the limit when indented: the compact form may still carry everything.
+    compact = _scrub_forms(json.dumps(data, ensure_ascii=False, separators=(",", ":")), forms)
+    if len(compact.encode()) <= limit_bytes:
+        return RenderedResult(compact, structured, False)
+    return RenderedResult(_cut(compact, limit_bytes), None, False)
+
+
+def _cut(text: str, limit_bytes: int) -> str:
+    """`text` within `limit_bytes` (UTF-8), with a note on how much was cut when it was."""
+    encoded = text.encode()
+    if len(encoded) <= limit_bytes:
+        return text
+    shown = encoded[:limit_bytes].decode(errors="ignore")
+    shown_bytes = len(shown.encode())
+    return (
+        f"{shown}\n\n[truncated: showing the first {shown_bytes} of {len(encoded)} bytes, "
+        f"{len(encoded) - shown_bytes} bytes cut; ask for less (filters, paging, a shorter "
+        "period) to see the rest]"
+    )
+
+
+def _render_zip(
+    operation: str, body: bytes, media_type: str | None, limit_bytes: int, forms: tuple[str, ...]
+) -> str:
+    """List the archive and show its text files (CSV reports) within the size limit."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(body))
+        members = [m for m in archive.infolist() if not m.is_dir()]
+    except (zipfile.BadZipFile, ValueError):
+        return _describe_binary(operation, media_type or "application/zip", len(body))
+    listing = ", ".join(f"{m.filename} ({m.file_size} bytes)" for m in members)
+    parts = [f"ZIP archive of {len(body)} bytes with {len(members)} files: {listing}"]
+    budget = limit_bytes
+    overlap = max((len(form.encode()) for form in forms), default=0)
+    for member in members:
+        if not member.filename.lower().endswith(_TEXT_FILE_SUFFIXES):
+            continue
+        if budget <= 0:
+            parts.append(f"=== {member.filename}: not shown, the size limit was reached ===")
+            continue
+        try:
+            with archive.open(member) as handle:
+                # Bounded read: a zip bomb cannot inflate past it. The overlap lets a secret
+                # that straddles the cut be scrubbed whole before the cut is made.
+                raw = handle.read(budget + overlap + 1)
+        except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError):
+            parts.append(f"=== {member.filename}: cannot be read ===")
+            continue
+        text = _scrub_forms(raw.decode("utf-8-sig", errors="replace"), forms)
+        encoded = text.encode()
+        if len(encoded) > budget:
+            shown = encoded[:budget].decode(errors="ignore")
+            size = max(member.file_size, len(raw))
+            text = (
+                f"{shown}\n\n[truncated: showing the first {budget} of about {size} bytes of "
+                f"{member.filename}; ask for less (fewer campaigns, a shorter period) to see "
+                "the rest]"
+            )
+        parts.append(f"=== {member.filename} ===\n{text}")
+        budget -= min(len(encoded), budget)
+    return "\n\n".join(parts)
+
+
+def _describe_binary(operation: str, media_type: str | None, size: int) -> str:
+    kind = media_type or "an unknown type"
+    return f"{operation} returned {size} bytes of {kind} (binary content, not shown)."
+
+
+def _error_text(
+    status: int,
+    content_type: str | None,
+    body: bytes,
+    operation: str,
+    forms: tuple[str, ...],
+) -> str:
+    head = f"HTTP {status} from {operation}"
+    message = _scrub_forms(_upstream_message(content_type, body), forms)
+    text = (
+        f"{head}: {one_line(message, ERROR_MESSAGE_LIMIT)}" if message else f"{head} (empty body)"
+    )
+    hint = _HINTS.get(status)
+    if hint is None and status >= 500:
+        hint = "the upstream service failed; calling again later may help"
+    return f"{text} ({hint})" if hint else text
+
+
+def _upstream_message(content_type: str | None, body: bytes) -> str:
+    """The error message the upstream gave, from its usual JSON fields or its text."""
+    if not body.strip():
+        return ""
+    media_type, charset = _media_type(content_type)
+    kind = _kind(media_type, body)
+    if kind == "json":
+        data = _json(body, charset)
+        if data is not _NOT_JSON:
+            return _message_from_json(data)
+        kind = "text"
+    if kind == "text":
+        text = body.decode(charset or "utf-8", errors="replace")
+        if media_type == "text/html" or text.lstrip()[:15].lower().startswith(
+            ("<!doctype", "<html")
+        ):
+            title = _HTML_TITLE.search(text)
+            text = unescape(title.group(1) if title else _HTML_TAG.sub(" ", text))
+        return text
+    return f"{len(body)} bytes of {media_type or 'binary content'}"
+
+
+def _message_from_json(data: Any) -> str:
+    if not isinstance(data, dict):
+        return json.dumps(data, ensure_ascii=False)
+    nested = data.get("error")
+    if isinstance(nested, dict):
+        return _message_from_json(nested)
+    message = next(
+        (
+            data[key].strip()
+            for key in _MESSAGE_KEYS
+            if isinstance(data.get(key), str) and data[key].strip()
+        ),
+        "",
+    )
+    if not message:
+        return json.dumps(data, ensure_ascii=False)
+    code = next(
+        (
+            str(data[key])
+            for key in _CODE_KEYS
+            if isinstance(data.get(key), str | int) and not isinstance(data.get(key), bool)
+        ),
+        "",
+    )
+    if code and code not in message:
+        message = f"{message} (code {code})"
+    details = data.get("details")
+    if isinstance(details, list) and details:
+        message += f"; details: {json.dumps(details, ensure_ascii=False)}"
+    return message

@@ -1,0 +1,157 @@
+"""One MCP tool per OpenAPI operation: names, descriptions, input schemas and request bindings.
+
+The result is transport-free: `OperationTool` holds what `tools/list` publishes plus what is
+needed to turn a `tools/call` into an HTTP request (`prepare_request`).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+from adapters.openapi.binding import BodyBinding, ParameterBinding, PreparedRequest, build_request
+from adapters.openapi.naming import (
+    OperationAnnotations,
+    annotations_for,
+    base_name,
+    unique_names,
+)
+from adapters.openapi.operation import OperationParts, describe_operation
+from adapters.openapi.schema import find_cyclic_refs
+from adapters.openapi.spec import LoadedSpec, SpecError
+from adapters.openapi.validation import check_arguments, compile_validator
+
+log = logging.getLogger("ozon_mcp.openapi")
+
+DEFAULT_DESCRIPTION_LIMIT = 500
+DEFAULT_PARAMETER_DESCRIPTION_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class OperationTool:
+    """An MCP tool generated from one operation, and how to call that operation.
+
+    `input_schema` / `output_schema` are plain JSON Schema dicts ready for `types.Tool`; treat
+    them as read-only. `input_validator` is compiled once, from a private copy of the schema.
+    """
+
+    name: str
+    title: str | None
+    description: str
+    input_schema: dict[str, Any]
+    output_schema: dict[str, Any] | None
+    annotations: OperationAnnotations
+    method: str
+    path: str
+    operation_id: str | None
+    parameters: tuple[ParameterBinding, ...]
+    body: BodyBinding | None
+    input_validator: Draft202012Validator = field(repr=False, compare=False)
+    output_validator: Draft202012Validator | None = field(default=None, repr=False, compare=False)
+
+    def validate_arguments(self, arguments: Mapping[str, Any] | None) -> None:
+        """Raise ArgumentError naming each bad, missing or unknown argument."""
+        check_arguments(self.input_validator, arguments or {})
+
+    def prepare_request(self, arguments: Mapping[str, Any] | None) -> PreparedRequest:
+        """Validate `arguments` and build the HTTP request; raises ArgumentError when invalid."""
+        values = dict(arguments or {})
+        check_arguments(self.input_validator, values)
+        return build_request(self.method, self.path, self.parameters, self.body, values)
+
+
+def build_tools(
+    spec: LoadedSpec,
+    *,
+    output_schemas: bool = False,
+    description_limit: int = DEFAULT_DESCRIPTION_LIMIT,
+    parameter_description_limit: int = DEFAULT_PARAMETER_DESCRIPTION_LIMIT,
+) -> list[OperationTool]:
+    """Build one tool per operation of `spec`, in document order.
+
+    Raises SpecError (naming the JSON pointer) for what cannot be understood; logs a warning for
+    each duplicate name made unique and each part of the spec that is not usable as given.
+    """
+    cyclic = find_cyclic_refs(spec.document)
+    operations = spec.operations()
+    candidates = [
+        base_name(_operation_id(operation), method, path)
+        for method, path, _item, operation in operations
+    ]
+    names, renamed = unique_names(candidates)
+    for original, final in renamed:
+        log.warning("duplicate tool name %r: this operation is published as %r", original, final)
+    tool_names: dict[str, str] = {}
+    for name, (_method, _path, _item, operation) in zip(names, operations, strict=True):
+        operation_id = _operation_id(operation)
+        if operation_id is not None:
+            tool_names.setdefault(operation_id, name)
+    tools: list[OperationTool] = []
+    warnings: list[str] = []
+    for name, (method, path, item, operation) in zip(names, operations, strict=True):
+        parts = describe_operation(
+            spec.document,
+            method,
+            path,
+            item,
+            operation,
+            cyclic_refs=cyclic,
+            output_schemas=output_schemas,
+            description_limit=description_limit,
+            parameter_description_limit=parameter_description_limit,
+            tool_names=tool_names,
+        )
+        warnings.extend(parts.warnings)
+        if parts.unusable is None:
+            tools.append(_tool(name, method, path, operation, parts))
+    for warning in dict.fromkeys(warnings):
+        log.warning("%s", warning)
+    return tools
+
+
+def _tool(
+    name: str, method: str, path: str, operation: Mapping[str, Any], parts: OperationParts
+) -> OperationTool:
+    operation_id = _operation_id(operation)
+    input_validator = _validator(parts.input_schema, parts.pointer, "input")
+    output_validator = (
+        _validator(parts.output_schema, parts.pointer, "output")
+        if parts.output_schema is not None
+        else None
+    )
+    return OperationTool(
+        name=name,
+        title=parts.title,
+        description=parts.description,
+        input_schema=parts.input_schema,
+        output_schema=parts.output_schema,
+        annotations=annotations_for(method, operation_id, parts.summary),
+        method=method.upper(),
+        path=path,
+        operation_id=operation_id,
+        parameters=parts.parameters,
+        body=parts.body,
+        input_validator=input_validator,
+        output_validator=output_validator,
+    )
+
+
+def _validator(schema: dict[str, Any], pointer: str, which: str) -> Draft202012Validator:
+    try:
+        return compile_validator(copy.deepcopy(schema))
+    except SchemaError as exc:
+        raise SpecError(
+            f"{pointer}: the generated {which} schema is not valid JSON Schema "
+            f"({exc.message} at {'/'.join(str(p) for p in exc.absolute_path) or 'root'})"
+        ) from None
+
+
+def _operation_id(operation: Mapping[str, Any]) -> str | None:
+    value = operation.get("operationId")
+    return value if isinstance(value, str) and value.strip() else None
