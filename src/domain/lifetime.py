@@ -113,9 +113,15 @@ def resolve_lifetime(
                 LifetimeSource.JWT_EXP,
                 f"expires_in missing: using the token's exp claim ({remaining:.0f} s left)",
             )
+        # An exp a moment ahead is not "in the past": say what is wrong with it either way.
+        problem = (
+            f"is {-remaining:.0f} s in the past (is the local clock wrong?)"
+            if remaining < 0
+            else f"leaves only {remaining:.1f} s"
+        )
         default_warning = (
-            f"expires_in missing and the token's exp claim is {-remaining:.0f} s in the past "
-            f"(is the local clock wrong?): assuming {rules.default_expires_in:g} s"
+            f"expires_in missing and the token's exp claim {problem}: "
+            f"assuming {rules.default_expires_in:g} s"
         )
         return Lifetime(rules.default_expires_in, LifetimeSource.DEFAULT, default_warning)
     return Lifetime(
