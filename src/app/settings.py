@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     oauth_scope: str | None = Field(default=None, description="space-separated scopes")
     oauth_audience: str | None = Field(default=None, description="audience parameter")
     oauth_refresh_margin_seconds: float = Field(
-        default=60.0, ge=0, le=3600, description="refresh this long before expiry"
+        default=60.0, gt=0, le=3600, description="refresh this long before expiry"
     )
     oauth_max_retries: int = Field(
         default=3, ge=0, le=10, description="token request retries per cycle"

@@ -38,8 +38,9 @@ class LifetimeRules:
     min_lifetime: float = 1.0
 
     def __post_init__(self) -> None:
-        if not math.isfinite(self.refresh_margin) or self.refresh_margin < 0:
-            raise ValueError("refresh_margin must be a finite number >= 0")
+        # A zero margin would schedule the refresh at the expiry itself, so callers would wait.
+        if not math.isfinite(self.refresh_margin) or self.refresh_margin <= 0:
+            raise ValueError("refresh_margin must be a finite number of seconds > 0")
         if not self.min_lifetime > 0:
             raise ValueError("min_lifetime must be > 0, or expires_in=0 would be accepted")
         if not self.min_lifetime <= self.default_expires_in <= self.max_lifetime:

@@ -203,6 +203,7 @@ def test_the_refresh_always_comes_in_the_second_half_of_the_lifetime(
     "kwargs",
     [
         {"refresh_margin": -1.0},
+        {"refresh_margin": 0.0},
         {"refresh_margin": math.nan},
         {"refresh_margin": math.inf},
         {"default_expires_in": 0.5},
