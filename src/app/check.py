@@ -16,7 +16,7 @@ from adapters.auth import validate_token_url
 from adapters.openapi import SpecError
 from app.container import Container
 from app.logging_setup import configure_logging
-from app.settings import Settings
+from app.settings import EXIT_CONFIG, Settings
 from domain.errors import ConfigurationError, OzonMcpError
 
 EXIT_OK = 0
@@ -42,10 +42,18 @@ class CheckReport:
         print(f"[{self.step}] FAIL  {title}: {detail}", file=self.out, flush=True)
 
 
-def validate_urls(settings: Settings) -> None:
-    """Refuse plain http:// to anything but this machine, before any connection is made."""
-    validate_token_url(settings.oauth_token_url)
-    validate_token_url(settings.api_base_url, setting="API_BASE_URL")
+def url_problems(settings: Settings) -> list[str]:
+    """One line per URL that uses plain http:// off this machine (checked before connecting)."""
+    problems = []
+    for url, setting in (
+        (settings.oauth_token_url, "OAUTH_TOKEN_URL"),
+        (settings.api_base_url, "API_BASE_URL"),
+    ):
+        try:
+            validate_token_url(url, setting=setting)
+        except ConfigurationError as exc:
+            problems.append(str(exc))
+    return problems
 
 
 def run_check(
@@ -58,14 +66,10 @@ def run_check(
     """Run every check and print the outcome; returns the process exit code."""
     configure_logging("WARNING" if settings.log_level == "INFO" else settings.log_level)
     report = CheckReport(out or sys.stdout)
-    problems = settings.missing_credentials()
-    try:
-        validate_urls(settings)
-    except ConfigurationError as exc:
-        problems.append(str(exc))
+    problems = settings.missing_credentials() + url_problems(settings)
     if problems:
         report.fail("configuration", "; ".join(problems))
-        return EXIT_FAILED
+        return EXIT_CONFIG
     report.ok(
         "configuration",
         f"token URL {settings.oauth_token_url} ({settings.oauth_token_request_format} body, "

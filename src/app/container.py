@@ -18,7 +18,7 @@ from adapters.auth import (
     build_token_provider,
 )
 from adapters.mcp.server import ServerHooks, ToolRouter, build_server
-from adapters.mcp.upstream import UpstreamClient
+from adapters.mcp.upstream import UpstreamClient, read_limit_for
 from adapters.openapi import build_tools, load_spec
 from app.settings import Settings
 from app.version import package_version
@@ -71,7 +71,9 @@ class Container(containers.DeclarativeContainer):
         UpstreamClient,
         settings.provided.api_base_url,
         auth,
-        max_body_bytes=settings.provided.ozon_mcp_max_response_bytes,
+        max_body_bytes=providers.Callable(
+            read_limit_for, settings.provided.ozon_mcp_max_response_bytes
+        ),
     )
     server_hooks = providers.Singleton(
         lambda settings, upstream, provider: make_server_hooks(settings, upstream, provider),

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+import sys
+from typing import cast
 
 import anyio
 import uvicorn
 from mcp.server.stdio import stdio_server
 from mcp.server.transport_security import TransportSecuritySettings
 
+from adapters.mcp.stdio_input import DaemonLineReader
+from app.check import url_problems
 from app.container import Container
 from app.logging_setup import configure_logging
 from app.settings import Settings, report_problems
@@ -35,7 +39,8 @@ async def close_container(container: Container) -> None:
 def serve(settings: Settings, *, transport: str, host: str, port: int) -> int:
     """Run the server until the client disconnects or Ctrl-C; returns the exit code."""
     configure_logging(settings.log_level, settings.log_format)
-    problems = settings.missing_credentials()
+    # As `check` does: no secret or token over plain http to another machine.
+    problems = settings.missing_credentials() + url_problems(settings)
     if problems:
         return report_problems(problems)
     try:
@@ -62,8 +67,11 @@ def serve(settings: Settings, *, transport: str, host: str, port: int) -> int:
 
 async def _serve_stdio(container: Container) -> None:
     server = container.mcp_server()
+    # The SDK reads stdin in a thread that Ctrl-C cannot stop; this reader's thread never
+    # holds up the exit (stdio_server only iterates over the lines it is given).
+    stdin = cast("anyio.AsyncFile[str]", DaemonLineReader(sys.stdin.fileno()))
     try:
-        async with stdio_server() as (read, write):
+        async with stdio_server(stdin=stdin) as (read, write):
             await server.run(read, write, server.create_initialization_options())
     finally:
         with anyio.CancelScope(shield=True):

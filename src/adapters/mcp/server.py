@@ -137,8 +137,15 @@ class ToolRouter:
             response.body,
             limit_bytes=self._hooks.max_response_bytes,
             operation=name,
+            secrets=self._hooks.secrets(),  # scrubbed before the cut: no fragment survives it
         )
         text = self._scrub(rendered.text)
+        if response.truncated_bytes:
+            read = len(response.body)
+            text += (
+                f"\n[the answer had {read + response.truncated_bytes} bytes; ozon-mcp read only "
+                f"the first {read}]"
+            )
         structured = rendered.structured
         if structured is not None and self._leaks(structured):
             structured = None

@@ -10,6 +10,19 @@ import httpx2
 
 log = logging.getLogger("ozon_mcp.upstream")
 
+MIN_READ_BYTES = 16 * 1024 * 1024
+
+
+def read_limit_for(result_limit: int) -> int:
+    """How many bytes of an answer to read when results are cut at `result_limit` bytes.
+
+    Far more than the limit, so that the renderer sees the whole answer in the usual case: its
+    truncation note then gives the real size, a JSON answer whose compact form fits keeps its
+    structured content, and a ZIP report (its index is at the end) stays readable. Bounded, so
+    that one huge answer cannot exhaust memory.
+    """
+    return max(result_limit * 16, MIN_READ_BYTES)
+
 
 @dataclass(frozen=True)
 class UpstreamRequest:
@@ -66,7 +79,7 @@ class UpstreamClient:
         return self._base_url
 
     async def send(self, request: UpstreamRequest) -> UpstreamResponse:
-        """Send one request; the body is read up to a little more than the result limit."""
+        """Send one request; the body is read up to `max_body_bytes` + 1, the rest counted."""
         kwargs: dict[str, Any] = {"params": list(request.query), "headers": dict(request.headers)}
         if request.has_body:
             kwargs["json"] = request.json_body

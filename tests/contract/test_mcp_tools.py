@@ -1,0 +1,153 @@
+"""tools/list over a real MCP session: 40 operation tools plus `auth_status`, valid input
+schemas, annotations from the HTTP method and the operation name, and output schemas only
+when OZON_MCP_OUTPUT_SCHEMAS=1 (object roots; a deviating answer never raises in the client)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import anyio
+import pytest
+from jsonschema import Draft202012Validator
+from mcp.types import Tool
+from mcp_support import emulator_settings, mcp_session, result_text
+
+from adapters.emulator import EmulatorHandle
+from adapters.openapi.spec import LoadedSpec
+from app.settings import Settings
+
+pytestmark = pytest.mark.anyio
+
+MODES = ["auto", "legacy"]
+# The issue: destructive = DELETE, or an operation whose name says it deletes/disables/deactivates.
+DESTRUCTIVE_NAME = re.compile(r"delete|disable|deactivate", re.IGNORECASE)
+
+
+def spec_operations(spec: LoadedSpec) -> dict[str, tuple[str, dict[str, Any]]]:
+    """operationId -> (HTTP method, operation object), read straight from the spec."""
+    return {op["operationId"]: (method, op) for method, _path, _item, op in spec.operations()}
+
+
+async def list_tools(settings: Settings, mode: str) -> list[Tool]:
+    async with mcp_session(settings, mode=mode) as session:
+        return list((await session.client.list_tools()).tools)
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_every_operation_is_a_tool_plus_auth_status(
+    emulator: EmulatorHandle, ozon_spec: LoadedSpec, mode: str
+) -> None:
+    tools = await list_tools(emulator_settings(emulator), mode)
+    names = [tool.name for tool in tools]
+    operations = spec_operations(ozon_spec)
+    assert len(operations) == 40
+    assert len(names) == len(set(names)) == 41
+    assert set(names) == set(operations) | {"auth_status"}
+    assert set(operations) == set(emulator.control.operation_ids)
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_input_schemas_are_valid_json_schema_objects(
+    emulator: EmulatorHandle, mode: str
+) -> None:
+    for tool in await list_tools(emulator_settings(emulator), mode):
+        Draft202012Validator.check_schema(tool.input_schema)
+        assert tool.input_schema.get("type") == "object", tool.name
+        required = tool.input_schema.get("required", [])
+        assert set(required) <= set(tool.input_schema.get("properties", {})), tool.name
+
+
+async def test_schemas_carry_the_operation_parameters_and_body(emulator: EmulatorHandle) -> None:
+    tools = {t.name: t for t in await list_tools(emulator_settings(emulator), "auto")}
+    campaigns = tools["ListCampaigns"].input_schema["properties"]
+    assert {"campaignIds", "advObjectType", "state", "page", "pageSize"} <= set(campaigns)
+    assert campaigns["campaignIds"]["type"] == "array"
+    objects = tools["ListCampaignObjects"].input_schema
+    assert objects["required"] == ["campaignId"]
+    submit = tools["SubmitRequest"].input_schema
+    assert {"campaigns", "from", "to", "groupBy"} <= set(submit["properties"])
+    assert "campaigns" in submit["required"]  # the spec defect `required: true`, repaired
+    # ActivateCampaign's body is required but empty: the caller is not asked for it.
+    assert set(tools["ActivateCampaign"].input_schema["properties"]) == {"campaignId"}
+    assert tools["GetLimitsList"].input_schema.get("properties", {}) == {}
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_annotations_follow_method_and_name(
+    emulator: EmulatorHandle, ozon_spec: LoadedSpec, mode: str
+) -> None:
+    operations = spec_operations(ozon_spec)
+    tools = {t.name: t for t in await list_tools(emulator_settings(emulator), mode)}
+    destructive = set()
+    for name, (method, operation) in operations.items():
+        annotations = tools[name].annotations
+        assert annotations is not None, name
+        assert annotations.read_only_hint is (method == "get"), name
+        should_destroy = method == "delete" or bool(DESTRUCTIVE_NAME.search(name))
+        assert annotations.destructive_hint is should_destroy, name
+        if should_destroy:
+            destructive.add(name)
+        if operation.get("summary"):
+            assert tools[name].title, f"{name} has a summary but no title"
+    assert {"DeactivateCampaign", "DeleteProducts"} <= destructive
+    assert "ActivateCampaign" not in destructive  # "activate" contains no destructive word
+    status = tools["auth_status"]
+    assert status.annotations is not None
+    assert status.annotations.read_only_hint is True
+    assert status.input_schema.get("properties", {}) == {}
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_no_output_schemas_by_default(emulator: EmulatorHandle, mode: str) -> None:
+    tools = await list_tools(emulator_settings(emulator), mode)
+    assert [t.name for t in tools if t.output_schema is not None] == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_output_schemas_on_request_are_objects_and_never_break_the_client(
+    emulator: EmulatorHandle, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    monkeypatch.setenv("OZON_MCP_OUTPUT_SCHEMAS", "1")  # the documented switch, via the env
+    settings = emulator_settings(emulator)
+    assert settings.ozon_mcp_output_schemas is True
+    async with mcp_session(settings, mode=mode) as session:
+        tools = {t.name: t for t in (await session.client.list_tools()).tools}
+        published = {name: t.output_schema for name, t in tools.items() if t.output_schema}
+        assert "GetLimitsList" in published
+        assert "ListCampaigns" in published
+        for name, schema in published.items():
+            Draft202012Validator.check_schema(schema)
+            assert schema.get("type") == "object", name
+        assert tools["DownloadStatistics"].output_schema is None  # a CSV answer
+
+        # A conforming answer: structured content, validated by the client without complaint.
+        limits = await session.call("GetLimitsList")
+        assert not limits.is_error, result_text(limits)
+        assert isinstance(limits.structured_content, dict)
+        assert "limits" in limits.structured_content
+
+        # An answer that deviates from the spec: no client-side exception, the raw text shown.
+        emulator.control.set_operation_fault(
+            "GetLimitsList", status=200, body=b'{"limits": "not-a-list-here"}', count=1
+        )
+        deviating = await session.call("GetLimitsList")
+        assert "not-a-list-here" in result_text(deviating)
+        assert deviating.structured_content is None
+
+        # The CSV download works with schemas on (FastMCP's server breaks exactly here).
+        submitted = await session.call(
+            "SubmitRequest",
+            {"campaigns": ["1000001"], "dateFrom": "2024-01-01", "dateTo": "2024-01-07"},
+        )
+        assert not submitted.is_error, result_text(submitted)
+        uuid = (submitted.structured_content or {})["UUID"]
+        for _ in range(50):
+            check = await session.call("StatisticsCheck", {"UUID": uuid})
+            if (check.structured_content or {}).get("state") == "OK":
+                break
+            await anyio.sleep(0.05)
+        report = await session.call("DownloadStatistics", {"UUID": uuid})
+        assert not report.is_error, result_text(report)
+        assert report.structured_content is None
+        assert ";" in result_text(report)  # Ozon's CSV is semicolon-separated
