@@ -425,7 +425,8 @@ class TokenLifecycle:
                 attempts=attempt,
             )
         return TokenEndpointUnavailableError(
-            f"token endpoint unavailable after {attempt} attempt(s): {failure.reason}",
+            f"token endpoint unavailable after {attempt} attempt(s): {failure.reason}; "
+            "check OAUTH_TOKEN_URL, proxies and the network, or try again shortly",
             status=failure.status,
             attempts=attempt,
         )

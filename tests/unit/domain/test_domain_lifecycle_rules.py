@@ -193,6 +193,7 @@ def test_transient_failures_are_retried_three_times_with_growing_full_jitter() -
     assert isinstance(last.error, TokenEndpointUnavailableError)
     assert last.error.attempts == 4
     assert "4 attempt(s)" in last.error.message
+    assert "check OAUTH_TOKEN_URL" in last.error.message
 
 
 def test_a_zero_jitter_draw_retries_at_once() -> None:
