@@ -1,0 +1,36 @@
+"""Token adapters: the token endpoint client, the cache, the providers and the httpx Auth.
+
+They perform the I/O the domain `TokenLifecycle` asks for and never re-implement its rules.
+"""
+
+from adapters.auth.cache import InMemoryTokenCache
+from adapters.auth.config import ClientAuthMethod, RequestFormat, TokenEndpointConfig
+from adapters.auth.endpoint import HttpTokenEndpoint
+from adapters.auth.errors import ProviderClosedError
+from adapters.auth.events import LOGGER_NAME
+from adapters.auth.factory import build_sync_token_provider, build_token_provider
+from adapters.auth.httpx_auth import ClientCredentialsAuth
+from adapters.auth.jwt import read_jwt_exp
+from adapters.auth.provider import TokenProvider
+from adapters.auth.stats import ProviderStats
+from adapters.auth.sync_provider import SyncTokenProvider
+from adapters.auth.urls import is_loopback_host, validate_token_url
+
+__all__ = [
+    "LOGGER_NAME",
+    "ClientAuthMethod",
+    "ClientCredentialsAuth",
+    "HttpTokenEndpoint",
+    "InMemoryTokenCache",
+    "ProviderClosedError",
+    "ProviderStats",
+    "RequestFormat",
+    "SyncTokenProvider",
+    "TokenEndpointConfig",
+    "TokenProvider",
+    "build_sync_token_provider",
+    "build_token_provider",
+    "is_loopback_host",
+    "read_jwt_exp",
+    "validate_token_url",
+]

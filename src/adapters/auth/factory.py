@@ -1,0 +1,72 @@
+"""Builds token providers from a `TokenEndpointConfig` (used by the app container and the Auth)."""
+
+from __future__ import annotations
+
+import logging
+import random
+
+from adapters.auth.cache import InMemoryTokenCache
+from adapters.auth.config import TokenEndpointConfig
+from adapters.auth.endpoint import HttpTokenEndpoint
+from adapters.auth.provider import Sleep, TokenProvider
+from adapters.auth.sync_provider import SyncTokenProvider
+from domain.clock import Clock, SystemClock
+from domain.lifecycle import TokenLifecycle
+from domain.lifetime import LifetimeRules
+from domain.ports import TokenCache
+from domain.retry import RandomSource, RetryPolicy
+
+
+def build_token_provider(
+    config: TokenEndpointConfig,
+    *,
+    endpoint: HttpTokenEndpoint | None = None,
+    cache: TokenCache | None = None,
+    clock: Clock | None = None,
+    rng: RandomSource | None = None,
+    rules: LifetimeRules | None = None,
+    retry: RetryPolicy | None = None,
+    proactive_refresh: bool = True,
+    sleep: Sleep | None = None,
+    logger: logging.Logger | None = None,
+) -> TokenProvider:
+    """An asyncio `TokenProvider` for `config`, with an in-memory cache unless one is given."""
+    clock = clock or SystemClock()
+    rng = rng if rng is not None else random.Random()
+    lifecycle = TokenLifecycle(clock, rng, rules=rules, retry=retry)
+    extra: dict[str, Sleep] = {"sleep": sleep} if sleep is not None else {}
+    return TokenProvider(
+        endpoint if endpoint is not None else HttpTokenEndpoint(config, clock=clock),
+        lifecycle,
+        cache if cache is not None else InMemoryTokenCache(),
+        config.cache_key,
+        clock,
+        proactive_refresh=proactive_refresh,
+        logger=logger,
+        **extra,
+    )
+
+
+def build_sync_token_provider(
+    config: TokenEndpointConfig,
+    *,
+    endpoint: HttpTokenEndpoint | None = None,
+    clock: Clock | None = None,
+    rng: RandomSource | None = None,
+    rules: LifetimeRules | None = None,
+    retry: RetryPolicy | None = None,
+    proactive_refresh: bool = True,
+    logger: logging.Logger | None = None,
+) -> SyncTokenProvider:
+    """A threaded `SyncTokenProvider` for `config`."""
+    clock = clock or SystemClock()
+    rng = rng if rng is not None else random.Random()
+    lifecycle = TokenLifecycle(clock, rng, rules=rules, retry=retry)
+    return SyncTokenProvider(
+        endpoint if endpoint is not None else HttpTokenEndpoint(config, clock=clock),
+        lifecycle,
+        config.cache_key,
+        clock,
+        proactive_refresh=proactive_refresh,
+        logger=logger,
+    )

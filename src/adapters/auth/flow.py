@@ -1,0 +1,90 @@
+"""The bearer flow shared by sync and async clients of both httpx2 and httpx.
+
+`bearer_flow` is a generator that says what it needs and is told what happened:
+
+    yield NeedToken()            -> the driver sends back an AccessToken
+    yield Send(request)          -> the driver sends the request and sends back the response
+    yield Invalidate(fp)         -> the driver invalidates that token and sends back None
+
+The rule it encodes: send with `Authorization: Bearer <token>`; on a 401, invalidate exactly the
+token that was rejected, get a new one and send the request once more (the body was read before
+the first send, so it is replayed); never a second retry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, MutableMapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from domain.token import AccessToken
+
+UNAUTHORIZED = 401
+
+
+class OutgoingRequest(Protocol):
+    """The part of an httpx / httpx2 request the flow touches."""
+
+    @property
+    def headers(self) -> MutableMapping[str, str]: ...
+
+
+class IncomingResponse(Protocol):
+    """The part of an httpx / httpx2 response the flow looks at."""
+
+    @property
+    def status_code(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class NeedToken:
+    """The flow needs a valid access token."""
+
+
+@dataclass(frozen=True)
+class Send:
+    """Send this request and hand back the response."""
+
+    request: OutgoingRequest
+
+
+@dataclass(frozen=True)
+class Invalidate:
+    """The token with this fingerprint was rejected by the resource server."""
+
+    fingerprint: str
+
+
+FlowStep = NeedToken | Send | Invalidate
+FlowReply = AccessToken | IncomingResponse | None
+BearerFlow = Generator[FlowStep, FlowReply, None]
+
+
+def bearer_flow(request: OutgoingRequest) -> BearerFlow:
+    """Authorize `request`, and recover once from a 401 caused by a rejected token."""
+    token = _expect_token((yield NeedToken()))
+    response = _expect_response((yield Send(_authorized(request, token))))
+    if response.status_code != UNAUTHORIZED:
+        return
+    yield Invalidate(token.fingerprint)
+    replacement = _expect_token((yield NeedToken()))
+    if replacement.fingerprint == token.fingerprint:
+        return  # the token endpoint handed out the same token: a retry would be refused too
+    yield Send(_authorized(request, replacement))
+
+
+def _authorized(request: OutgoingRequest, token: AccessToken) -> OutgoingRequest:
+    request.headers["Authorization"] = f"Bearer {token.value}"
+    return request
+
+
+def _expect_token(reply: FlowReply) -> AccessToken:
+    if not isinstance(reply, AccessToken):
+        raise TypeError(f"the bearer flow expected an AccessToken, got {type(reply).__name__}")
+    return reply
+
+
+def _expect_response(reply: FlowReply) -> IncomingResponse:
+    if reply is None or isinstance(reply, AccessToken):
+        raise TypeError("the bearer flow expected the response to the request it sent")
+    return reply

@@ -1,0 +1,230 @@
+"""Token endpoint faults over real HTTP: retries, Retry-After, refusals, malformed answers."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import httpx
+import httpx2
+import pytest
+from auth_contract_support import (
+    FAST_RETRY,
+    LIMITS_PATH,
+    ConstantRandom,
+    gaps,
+    make_auth,
+    token_requests,
+    wait_until,
+)
+
+from adapters.emulator import EmulatorConfig, EmulatorHandle, ScriptedResponse, start_emulator
+from adapters.openapi.spec import LoadedSpec
+from domain import (
+    InvalidCredentialsError,
+    MalformedTokenResponseError,
+    RetryPolicy,
+    TokenEndpointUnavailableError,
+)
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_503_twice_then_ok_succeeds_on_the_third_attempt_with_growing_delays(
+    emulator: EmulatorHandle,
+) -> None:
+    emulator.control.script_token_responses([ScriptedResponse(status=503)] * 2)
+    # The default schedule (0.5 s base, factor 2) with the jitter pinned near its ceiling.
+    auth = make_auth(emulator, rng=ConstantRandom(0.9))
+    async with httpx2.AsyncClient(base_url=emulator.base_url, auth=auth) as client:
+        response = await client.get(LIMITS_PATH)
+    await auth.aclose()
+    assert response.status_code == 200
+    attempts = token_requests(emulator)
+    assert [entry.status for entry in attempts] == [503, 503, 200]
+    first_gap, second_gap = gaps(attempts)
+    assert 0.45 <= first_gap < 0.95  # 0.9 x 0.5 s, plus scheduling slack
+    assert 0.9 <= second_gap < 1.4  # 0.9 x 1.0 s
+    assert second_gap > first_gap
+
+
+async def test_429_with_retry_after_2_delays_the_next_attempt_by_at_least_2_s(
+    emulator: EmulatorHandle,
+) -> None:
+    emulator.control.script_token_responses(
+        [ScriptedResponse(status=429, headers={"Retry-After": "2"})]
+    )
+    auth = make_auth(emulator)
+    async with httpx.AsyncClient(base_url=emulator.base_url, auth=auth) as client:
+        response = await client.get(LIMITS_PATH)
+    await auth.aclose()
+    assert response.status_code == 200
+    (gap,) = gaps(token_requests(emulator))
+    assert 2.0 <= gap < 3.0
+
+
+def _unused_loopback_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_connection_refused_is_retried_until_the_endpoint_listens(
+    ozon_spec: LoadedSpec, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="ozon_mcp.auth")
+    port = _unused_loopback_port()
+    token_url = f"http://127.0.0.1:{port}/api/client/token"
+    auth = make_auth(
+        _Unstarted(token_url),  # type: ignore[arg-type]
+        retry=RetryPolicy(base=0.2, cap=0.2, max_retries=8),
+    )
+    task = asyncio.create_task(auth.provider.get_token())
+    await asyncio.to_thread(wait_until, lambda: (auth.stats() or _NO_STATS).failures >= 1)
+    handle = start_emulator(EmulatorConfig(port=port), spec=ozon_spec)
+    try:
+        token = await asyncio.wait_for(task, timeout=10)
+        assert token.fingerprint == token_requests(handle)[0].token_fingerprint
+    finally:
+        await auth.aclose()
+        handle.stop()
+    stats = auth.stats()
+    assert stats is not None
+    assert stats.failures >= 1
+    assert stats.token_requests == stats.failures + 1
+    assert "could not connect to the token endpoint" in _failure_messages(caplog)
+
+
+async def test_a_timed_out_token_request_is_retried(
+    emulator: EmulatorHandle, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="ozon_mcp.auth")
+    emulator.control.set_token_latency(1.0)
+    auth = make_auth(emulator, read_timeout=0.3, retry=FAST_RETRY)
+    task = asyncio.create_task(auth.provider.get_token())
+    await asyncio.to_thread(wait_until, lambda: (auth.stats() or _NO_STATS).failures >= 1)
+    emulator.control.set_token_latency(0)
+    token = await asyncio.wait_for(task, timeout=10)
+    await auth.aclose()
+    assert token.fingerprint in {entry.token_fingerprint for entry in token_requests(emulator)}
+    stats = auth.stats()
+    assert stats is not None
+    assert stats.failures >= 1  # the retry may leave before the latency is lifted
+    assert stats.successes == 1
+    assert "timed out waiting for the token endpoint" in _failure_messages(caplog)
+
+
+async def test_a_dropped_connection_is_retried(emulator: EmulatorHandle) -> None:
+    emulator.control.script_token_responses([ScriptedResponse(drop_connection=True)])
+    auth = make_auth(emulator, retry=FAST_RETRY)
+    async with httpx2.AsyncClient(base_url=emulator.base_url, auth=auth) as client:
+        assert (await client.get(LIMITS_PATH)).status_code == 200
+    await auth.aclose()
+    assert [entry.status for entry in token_requests(emulator)] == [None, 200]
+
+
+async def test_invalid_client_fails_at_once_and_names_the_settings_to_fix(
+    emulator: EmulatorHandle,
+) -> None:
+    auth = make_auth(emulator, client_secret="not-the-right-secret")
+    async with httpx2.AsyncClient(base_url=emulator.base_url, auth=auth) as client:
+        for _ in range(3):
+            with pytest.raises(InvalidCredentialsError) as caught:
+                await client.get(LIMITS_PATH)
+            message = str(caught.value)
+            assert "OAUTH_CLIENT_ID" in message
+            assert "OAUTH_CLIENT_SECRET" in message
+            assert "invalid_client" in message
+    await auth.aclose()
+    assert emulator.control.token_requests == 1  # no retries, and the cool-down answers
+    assert emulator.control.api_calls == 0
+
+
+def test_invalid_client_in_a_threaded_client_fails_the_same_way(emulator: EmulatorHandle) -> None:
+    auth = make_auth(emulator, client_id="someone-else")
+    with (
+        httpx.Client(base_url=emulator.base_url, auth=auth) as client,
+        pytest.raises(InvalidCredentialsError, match="OAUTH_CLIENT_ID"),
+    ):
+        client.get(LIMITS_PATH)
+    auth.close()
+    assert emulator.control.token_requests == 1
+
+
+@pytest.mark.parametrize(
+    ("scripted", "fragment"),
+    [
+        (
+            ScriptedResponse(body=b"<html><body>Sign in</body></html>", content_type="text/html"),
+            "no JSON (text/html",
+        ),
+        (
+            ScriptedResponse(json={"token": "abc", "expires_in": 1800}),
+            "without a usable access_token",
+        ),
+    ],
+    ids=["html", "json-without-access-token"],
+)
+async def test_a_malformed_answer_is_a_clear_error_then_the_client_recovers(
+    emulator: EmulatorHandle, scripted: ScriptedResponse, fragment: str
+) -> None:
+    emulator.control.script_token_responses([scripted])
+    auth = make_auth(emulator, retry=FAST_RETRY)
+    async with httpx2.AsyncClient(base_url=emulator.base_url, auth=auth) as client:
+        with pytest.raises(MalformedTokenResponseError) as caught:
+            await client.get(LIMITS_PATH)
+        assert fragment in str(caught.value)
+        assert "OAUTH_TOKEN_URL" in str(caught.value)
+        await asyncio.sleep(FAST_RETRY.exhausted_cooldown + 0.1)
+        assert (await client.get(LIMITS_PATH)).status_code == 200
+    await auth.aclose()
+    assert [entry.status for entry in token_requests(emulator)] == [200, 200]
+
+
+async def test_a_redirect_is_not_followed_so_the_credentials_go_nowhere_else(
+    emulator: EmulatorHandle,
+) -> None:
+    elsewhere = emulator.base_url + "/elsewhere/token"
+    emulator.control.script_token_responses(
+        [ScriptedResponse(status=307, headers={"Location": elsewhere})]
+    )
+    auth = make_auth(emulator, retry=FAST_RETRY)
+    async with httpx2.AsyncClient(base_url=emulator.base_url, auth=auth) as client:
+        with pytest.raises(MalformedTokenResponseError, match="redirect"):
+            await client.get(LIMITS_PATH)
+    await auth.aclose()
+    assert [entry.path for entry in emulator.control.requests] == ["/api/client/token"]
+
+
+async def test_a_spent_cycle_of_transient_failures_reports_every_attempt(
+    emulator: EmulatorHandle,
+) -> None:
+    emulator.control.script_token_responses([ScriptedResponse(status=502)] * 4)
+    auth = make_auth(emulator, retry=FAST_RETRY)
+    with pytest.raises(TokenEndpointUnavailableError, match="after 4 attempt"):
+        await auth.provider.get_token()
+    await auth.aclose()
+    assert emulator.control.token_requests == 4
+
+
+class _Unstarted:
+    """Stands in for an emulator handle before the emulator listens (only what make_auth reads)."""
+
+    def __init__(self, token_url: str) -> None:
+        self.token_url = token_url
+        self.config = EmulatorConfig()
+
+
+class _NoStats:
+    failures = 0
+
+
+_NO_STATS = _NoStats()
+
+
+def _failure_messages(caplog: pytest.LogCaptureFixture) -> str:
+    return "\n".join(
+        record.getMessage()
+        for record in caplog.records
+        if getattr(record, "auth_event", None) == "token_request_failed"
+    )

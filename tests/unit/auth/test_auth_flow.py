@@ -1,0 +1,89 @@
+"""The bearer flow shared by every client: authorize, and recover once from a 401."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from adapters.auth.flow import Invalidate, NeedToken, Send, bearer_flow
+from domain import AccessToken, FakeClock
+
+
+@dataclass
+class FakeRequest:
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class FakeResponse:
+    status_code: int
+
+
+def _token(raw: str) -> AccessToken:
+    clock = FakeClock()
+    return AccessToken.create(
+        raw,
+        token_type="Bearer",
+        obtained_at=clock.monotonic(),
+        lifetime=600,
+        refresh_after=540,
+        issued_wall=clock.now(),
+    )
+
+
+def test_a_request_is_sent_once_with_the_bearer_token() -> None:
+    request = FakeRequest()
+    flow = bearer_flow(request)
+    assert next(flow) == NeedToken()
+    step = flow.send(_token("tok-A"))
+    assert step == Send(request)
+    assert request.headers["Authorization"] == "Bearer tok-A"
+    with pytest.raises(StopIteration):
+        flow.send(FakeResponse(200))
+
+
+@pytest.mark.parametrize("status", [200, 204, 400, 403, 404, 500])
+def test_only_a_401_triggers_recovery(status: int) -> None:
+    flow = bearer_flow(FakeRequest())
+    next(flow)
+    flow.send(_token("tok-A"))
+    with pytest.raises(StopIteration):
+        flow.send(FakeResponse(status))
+
+
+def test_a_401_invalidates_exactly_the_rejected_token_and_retries_once() -> None:
+    request = FakeRequest()
+    rejected, fresh = _token("tok-A"), _token("tok-B")
+    flow = bearer_flow(request)
+    next(flow)
+    flow.send(rejected)
+    assert flow.send(FakeResponse(401)) == Invalidate(rejected.fingerprint)
+    assert flow.send(None) == NeedToken()
+    assert flow.send(fresh) == Send(request)
+    assert request.headers["Authorization"] == "Bearer tok-B"
+    with pytest.raises(StopIteration):
+        flow.send(FakeResponse(401))  # a second 401 is returned, never a loop
+
+
+def test_no_retry_when_the_token_endpoint_hands_out_the_same_token_again() -> None:
+    token = _token("tok-A")
+    flow = bearer_flow(FakeRequest())
+    next(flow)
+    flow.send(token)
+    flow.send(FakeResponse(401))
+    flow.send(None)
+    with pytest.raises(StopIteration):
+        flow.send(_token("tok-A"))
+
+
+def test_a_driver_that_answers_the_wrong_thing_is_told_so() -> None:
+    flow = bearer_flow(FakeRequest())
+    next(flow)
+    with pytest.raises(TypeError, match="AccessToken"):
+        flow.send(FakeResponse(200))
+    flow = bearer_flow(FakeRequest())
+    next(flow)
+    flow.send(_token("tok-A"))
+    with pytest.raises(TypeError, match="response"):
+        flow.send(None)

@@ -1,0 +1,136 @@
+"""ClientCredentialsAuth: one object accepted by httpx2 and httpx, sync and async flows."""
+
+from __future__ import annotations
+
+import httpx
+import httpx2
+import pytest
+from auth_support import ScriptedEndpoint, async_provider, sync_provider
+from pydantic import SecretStr
+
+from adapters import ClientCredentialsAuth
+from domain import ConfigurationError, FakeClock
+
+URL = "https://auth.example.com/token"
+SECRET = "client-secret-never-shown"
+
+
+def _auth(**overrides: object) -> ClientCredentialsAuth:
+    values: dict[str, object] = {"token_url": URL, "client_id": "id", "client_secret": SECRET}
+    values.update(overrides)
+    return ClientCredentialsAuth(**values)  # type: ignore[arg-type]
+
+
+def test_both_libraries_accept_it_as_auth() -> None:
+    auth = _auth()
+    assert isinstance(auth, httpx.Auth)
+    assert isinstance(auth, httpx2.Auth)
+    assert auth.requires_request_body is True
+    with httpx.Client(auth=auth) as one, httpx2.Client(auth=auth) as two:
+        assert one.auth is auth
+        assert two.auth is auth
+
+
+def test_the_secret_never_appears_in_repr_or_str() -> None:
+    auth = _auth(client_secret=SecretStr(SECRET))
+    assert SECRET not in repr(auth)
+    assert SECRET not in str(auth)
+    assert "auth.example.com" in repr(auth)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "fragment"),
+    [
+        ({"token_url": "http://auth.example.com/token"}, "https"),
+        ({"request_format": "xml"}, "json"),
+        ({"client_auth": "private_key_jwt"}, "basic"),
+        ({"refresh_margin": -1}, "refresh_margin"),
+        ({"max_retries": -1}, "max_retries"),
+        ({"client_secret": ""}, "OAUTH_CLIENT_SECRET"),
+        ({"client_secret": None}, "client_secret must be a str"),
+    ],
+)
+def test_bad_arguments_fail_at_construction_with_a_clear_message(
+    overrides: dict[str, object], fragment: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=fragment):
+        _auth(**overrides)
+
+
+def test_max_retries_and_a_retry_policy_are_mutually_exclusive() -> None:
+    from domain import RetryPolicy
+
+    with pytest.raises(ConfigurationError, match="not both"):
+        _auth(max_retries=1, retry=RetryPolicy())
+
+
+def test_stats_are_none_before_first_use() -> None:
+    assert _auth().stats() is None
+
+
+def test_the_base_auth_flow_is_refused_because_it_cannot_fetch_tokens() -> None:
+    with pytest.raises(RuntimeError, match="sync_auth_flow or async_auth_flow"):
+        _auth().auth_flow(httpx.Request("GET", "https://api.example.com/"))
+
+
+def test_from_providers_needs_at_least_one_provider() -> None:
+    with pytest.raises(ConfigurationError):
+        ClientCredentialsAuth.from_providers()
+
+
+@pytest.mark.parametrize("library", [httpx, httpx2])
+def test_the_sync_flow_replays_the_body_with_a_new_token_after_a_401(library: object) -> None:
+    clock = FakeClock()
+    endpoint = ScriptedEndpoint()
+    auth = ClientCredentialsAuth.from_providers(sync_provider=sync_provider(endpoint, clock))
+    request = library.Request("POST", "https://api.example.com/x", content=b'{"a": 1}')  # type: ignore[attr-defined]
+    flow = auth.sync_auth_flow(request)
+    sent = next(flow)
+    assert sent.headers["Authorization"] == "Bearer token-1"
+    retried = flow.send(library.Response(401, request=request))  # type: ignore[attr-defined]
+    assert retried.headers["Authorization"] == "Bearer token-2"
+    assert retried.content == b'{"a": 1}'
+    with pytest.raises(StopIteration):
+        flow.send(library.Response(401, request=request))  # type: ignore[attr-defined]
+    assert endpoint.calls == 2
+    stats = auth.stats()
+    assert stats is not None
+    assert stats.invalidations == 1
+    with pytest.raises(ConfigurationError, match="no async token provider"):
+        _ = auth.provider
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("library", [httpx, httpx2])
+async def test_the_async_flow_authorizes_and_stops_on_success(library: object) -> None:
+    clock = FakeClock()
+    endpoint = ScriptedEndpoint()
+    provider = async_provider(endpoint, clock)
+    auth = ClientCredentialsAuth.from_providers(provider)
+    request = library.Request("GET", "https://api.example.com/x")  # type: ignore[attr-defined]
+    flow = auth.async_auth_flow(request)
+    sent = await flow.__anext__()
+    assert sent.headers["Authorization"] == "Bearer token-1"
+    with pytest.raises(StopAsyncIteration):
+        await flow.asend(library.Response(200, request=request))  # type: ignore[attr-defined]
+    assert auth.provider is provider
+    await auth.aclose()
+    assert provider.closed
+
+
+@pytest.mark.anyio
+async def test_stats_of_an_auth_used_by_sync_and_async_clients_add_up() -> None:
+    clock = FakeClock()
+    provider = async_provider(ScriptedEndpoint(), clock)
+    threaded = sync_provider(ScriptedEndpoint(), clock)
+    auth = ClientCredentialsAuth.from_providers(provider, sync_provider=threaded)
+    await provider.get_token()
+    await provider.get_token()
+    threaded.get_token()
+    stats = auth.stats()
+    assert stats is not None
+    assert (stats.token_requests, stats.cache_hits, stats.waits) == (2, 1, 2)
+    assert stats.state == "valid"
+    assert stats.fingerprint is not None
+    await auth.aclose()
+    assert threaded.closed
