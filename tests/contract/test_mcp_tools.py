@@ -85,7 +85,11 @@ async def test_annotations_follow_method_and_name(
         assert annotations is not None, name
         assert annotations.read_only_hint is (method == "get"), name
         should_destroy = method == "delete" or bool(DESTRUCTIVE_NAME.search(name))
-        assert annotations.destructive_hint is should_destroy, name
+        # MCP reads destructiveHint only when readOnlyHint is false; read-only tools omit it.
+        if method == "get":
+            assert annotations.destructive_hint is None, name
+        else:
+            assert annotations.destructive_hint is should_destroy, name
         if should_destroy:
             destructive.add(name)
         if operation.get("summary"):

@@ -14,7 +14,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from mcp import types
 from mcp.server import Server, ServerRequestContext
 
@@ -54,13 +53,8 @@ def to_mcp_tool(tool: OperationTool) -> types.Tool:
         description=tool.description,
         input_schema=dict(tool.input_schema),
         output_schema=dict(tool.output_schema) if tool.output_schema else None,
-        annotations=types.ToolAnnotations(
-            title=tool.title,
-            read_only_hint=tool.annotations.read_only,
-            destructive_hint=tool.annotations.destructive,
-            idempotent_hint=tool.annotations.idempotent,
-            open_world_hint=True,
-        ),
+        # Only the hints that differ from MCP's defaults: every agent pays for tools/list bytes.
+        annotations=types.ToolAnnotations.model_validate(tool.annotations.as_mcp()),
     )
 
 
@@ -71,11 +65,6 @@ class ToolRouter:
         self._hooks = hooks
         self._tools = {tool.name: tool for tool in tools}
         self._wire_tools = [to_mcp_tool(tool) for tool in tools]
-        self._output_validators = {
-            tool.name: Draft202012Validator(dict(tool.output_schema))
-            for tool in tools
-            if tool.output_schema
-        }
         if AUTH_STATUS_TOOL.name in self._tools:
             log.warning(
                 "the spec defines an operation named %s; ours is hidden", AUTH_STATUS_TOOL.name
@@ -149,7 +138,7 @@ class ToolRouter:
         structured = rendered.structured
         if structured is not None and self._leaks(structured):
             structured = None
-        validator = self._output_validators.get(name)
+        validator = tool.output_validator
         if validator is not None and not rendered.is_error:
             conforms = structured is not None and validator.is_valid(structured)
             if not conforms:
