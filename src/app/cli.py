@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     if arguments[:1] == ["emulator"]:
         from adapters.emulator.cli import main as emulator_main
 
-        return emulator_main(arguments[1:])
+        return emulator_main(arguments[1:], prog="ozon-mcp emulator")
     args = build_parser().parse_args(arguments)
     if args.command == "demo":
         from app.demo import run_demo
