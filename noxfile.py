@@ -1,4 +1,4 @@
-"""Developer tasks: `nox` runs tests, lint and typecheck; `nox -s live` and `nox -s bench` on demand."""
+"""Developer tasks: `nox` runs tests, lint and typecheck; `live` and `bench` run on demand."""
 
 from __future__ import annotations
 
@@ -25,9 +25,7 @@ def tests(session: nox.Session) -> None:
         "--cov-report=term",
         *session.posargs,
     )
-    session.run(
-        "coverage", "report", "--include=src/domain/*", "--fail-under=95", "--skip-covered"
-    )
+    session.run("coverage", "report", "--include=src/domain/*", "--fail-under=95", "--skip-covered")
 
 
 @nox.session(python=PYTHON)
@@ -62,6 +60,12 @@ def live(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    """Benchmarks side by side with the peers (never part of CI)."""
+    """Benchmarks side by side with Authlib, httpx-auth and FastMCP (never part of CI).
+
+    Writes .bench/results.json, prints the tables and, after a full run, refreshes
+    docs/benchmarks.md. `nox -s bench -- --quick --reps 1` is a smoke run; `-- --help` lists
+    the options.
+    """
     session.install("-e", ".[dev,bench]")
-    session.run("python", "-m", "benchmarks", *session.posargs)
+    command = " ".join(["nox -s bench", *(["--", *session.posargs] if session.posargs else [])])
+    session.run("python", "-m", "benchmarks", *session.posargs, env={"BENCH_COMMAND": command})

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote_plus
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
@@ -65,6 +65,8 @@ class TokenEndpoint:
         self._state.log.arrived()
         try:
             await deliver(await self._answer(Request(scope, receive)), scope, receive, send)
+        except ClientDisconnect:
+            pass  # the client gave up (e.g. its timeout during injected latency): nobody to answer
         finally:
             self._state.log.departed()
 
