@@ -25,7 +25,7 @@ from adapters.openapi.naming import (
 from adapters.openapi.operation import OperationParts, describe_operation
 from adapters.openapi.schema import find_cyclic_refs
 from adapters.openapi.spec import LoadedSpec, SpecError
-from adapters.openapi.validation import check_arguments, compile_validator
+from adapters.openapi.validation import check_arguments, coerce_arguments, compile_validator
 
 log = logging.getLogger("ozon_mcp.openapi")
 
@@ -55,14 +55,16 @@ class OperationTool:
     input_validator: Draft202012Validator = field(repr=False, compare=False)
     output_validator: Draft202012Validator | None = field(default=None, repr=False, compare=False)
 
-    def validate_arguments(self, arguments: Mapping[str, Any] | None) -> None:
-        """Raise ArgumentError naming each bad, missing or unknown argument."""
-        check_arguments(self.input_validator, arguments or {})
+    def validate_arguments(self, arguments: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The arguments, unambiguous scalars coerced (an int id for a uint64 string); raises
+        ArgumentError naming each bad, missing or unknown argument."""
+        values: dict[str, Any] = coerce_arguments(self.input_schema, dict(arguments or {}))
+        check_arguments(self.input_validator, values)
+        return values
 
     def prepare_request(self, arguments: Mapping[str, Any] | None) -> PreparedRequest:
         """Validate `arguments` and build the HTTP request; raises ArgumentError when invalid."""
-        values = dict(arguments or {})
-        check_arguments(self.input_validator, values)
+        values = self.validate_arguments(arguments)
         return build_request(self.method, self.path, self.parameters, self.body, values)
 
 

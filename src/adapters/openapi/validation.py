@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -31,6 +32,50 @@ def compile_validator(schema: Mapping[str, Any]) -> Draft202012Validator:
     """Check `schema` against the 2020-12 meta-schema and compile a reusable validator."""
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
+
+
+_INTEGER_TEXT = re.compile(r"-?[0-9]{1,19}")
+_NUMBER_TEXT = re.compile(r"-?[0-9]{1,19}(\.[0-9]{1,19})?")
+
+
+def coerce_arguments(schema: Mapping[str, Any], value: Any) -> Any:
+    """Convert scalars whose meaning is unambiguous to the type the schema asks for.
+
+    Ozon (like many APIs) types 64-bit ids as strings ("uint64"), and models naturally send them
+    as numbers; numeric strings for integer parameters are as common. Only an int for a string,
+    or a plain decimal string for an integer/number, is converted; everything else is left for
+    the validator to report.
+    """
+    types = _types_of(schema)
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int) and "string" in types and not types & {"integer", "number"}:
+        return str(value)
+    if isinstance(value, str) and "string" not in types:
+        if "integer" in types and _INTEGER_TEXT.fullmatch(value):
+            return int(value)
+        if "number" in types and _NUMBER_TEXT.fullmatch(value):
+            return float(value) if "." in value else int(value)
+    if isinstance(value, list) and isinstance(schema.get("items"), Mapping):
+        return [coerce_arguments(schema["items"], item) for item in value]
+    properties = schema.get("properties")
+    if isinstance(value, Mapping) and isinstance(properties, Mapping):
+        return {
+            key: coerce_arguments(properties[key], item)
+            if isinstance(properties.get(key), Mapping)
+            else item
+            for key, item in value.items()
+        }
+    return value
+
+
+def _types_of(schema: Mapping[str, Any]) -> set[str]:
+    declared = schema.get("type")
+    if isinstance(declared, str):
+        return {declared}
+    if isinstance(declared, list):
+        return {item for item in declared if isinstance(item, str)}
+    return set()
 
 
 def check_arguments(validator: Draft202012Validator, arguments: Mapping[str, Any]) -> None:
