@@ -7,7 +7,6 @@ upstream request is made.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -108,8 +107,7 @@ class ToolRouter:
             return _text(f"{name}: invalid arguments: {exc}", is_error=True)
         request = UpstreamRequest(
             method=prepared.method,
-            path=prepared.path,
-            query=tuple(prepared.query),
+            target=prepared.url(""),
             headers=tuple(prepared.headers.items()),
             json_body=prepared.json_body,
             has_body=prepared.json_body is not None,
@@ -128,7 +126,7 @@ class ToolRouter:
             operation=name,
             secrets=self._hooks.secrets(),  # scrubbed before the cut: no fragment survives it
         )
-        text = self._scrub(rendered.text)
+        text = rendered.text  # render_response already removed every secret form
         if response.truncated_bytes:
             read = len(response.body)
             text += (
@@ -136,8 +134,6 @@ class ToolRouter:
                 f"the first {read}]"
             )
         structured = rendered.structured
-        if structured is not None and self._leaks(structured):
-            structured = None
         validator = tool.output_validator
         if validator is not None and not rendered.is_error:
             conforms = structured is not None and validator.is_valid(structured)
@@ -155,10 +151,6 @@ class ToolRouter:
 
     def _scrub(self, text: str) -> str:
         return scrub(text, self._hooks.secrets())
-
-    def _leaks(self, structured: Mapping[str, Any]) -> bool:
-        dumped = json.dumps(structured, ensure_ascii=False, default=str)
-        return any(secret and secret in dumped for secret in self._hooks.secrets())
 
     def _safe(self, text: str, *, is_error: bool) -> types.CallToolResult:
         return _text(self._scrub(text), is_error=is_error)

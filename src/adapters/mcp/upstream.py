@@ -29,8 +29,7 @@ class UpstreamRequest:
     """A fully prepared upstream call (path already percent-encoded)."""
 
     method: str
-    path: str
-    query: tuple[tuple[str, str], ...] = ()
+    target: str  # the path, percent-encoded, with its encoded query string if any
     headers: tuple[tuple[str, str], ...] = ()
     json_body: Any = None
     has_body: bool = False
@@ -80,11 +79,14 @@ class UpstreamClient:
 
     async def send(self, request: UpstreamRequest) -> UpstreamResponse:
         """Send one request; the body is read up to `max_body_bytes` + 1, the rest counted."""
-        kwargs: dict[str, Any] = {"params": list(request.query), "headers": dict(request.headers)}
+        kwargs: dict[str, Any] = {"headers": dict(request.headers)}
         if request.has_body:
             kwargs["json"] = request.json_body
+        # One absolute URL string: httpx2 parses it once instead of merging base, path and
+        # params (three URL parses, about a third of the per-call CPU).
+        url = self._base_url + request.target
         try:
-            async with self._client.stream(request.method, request.path, **kwargs) as response:
+            async with self._client.stream(request.method, url, **kwargs) as response:
                 chunks: list[bytes] = []
                 kept = 0
                 dropped = 0

@@ -23,11 +23,10 @@ def zipped(files: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def test_json_object_is_structured_content_plus_pretty_text() -> None:
+def test_json_object_is_structured_content_plus_compact_text() -> None:
     body = json.dumps({"list": [{"id": "1", "title": "Кампания"}], "total": "1"}).encode()
     assert render_response(200, JSON, body, operation="ListCampaigns") == RenderedResult(
-        text='{\n  "list": [\n    {\n      "id": "1",\n      "title": "Кампания"\n    }\n  ],\n'
-        '  "total": "1"\n}',
+        text='{"list":[{"id":"1","title":"Кампания"}],"total":"1"}',
         structured={"list": [{"id": "1", "title": "Кампания"}], "total": "1"},
         is_error=False,
     )
@@ -40,7 +39,7 @@ def test_json_object_is_structured_content_plus_pretty_text() -> None:
 def test_a_json_root_that_is_not_an_object_is_wrapped(body: bytes, structured: object) -> None:
     result = render_response(200, "application/problem+json", body, operation="X")
     assert result.structured == structured
-    assert result.text == json.dumps(json.loads(body), indent=2)
+    assert result.text == json.dumps(json.loads(body), separators=(",", ":"))
     assert result.is_error is False
 
 
@@ -105,7 +104,7 @@ def test_a_broken_zip_is_described() -> None:
     assert result.text == "D returned 8 bytes of application/zip (binary content, not shown)."
 
 
-def test_large_json_falls_back_to_compact_text_when_that_fits() -> None:
+def test_indented_json_that_fits_once_compacted_keeps_its_structured_content() -> None:
     data = {"rows": [{"id": i, "name": "n"} for i in range(40)]}
     compact = json.dumps(data, separators=(",", ":"))
     pretty = json.dumps(data, indent=2)
