@@ -184,6 +184,7 @@ class TokenLifecycle:
         self._cooldown_until: float | None = None
         self._last_error: TokenAcquisitionError | None = None
         self._tickets_issued = 0
+        self._use_current: UseToken | None = None
 
     # --- queries -------------------------------------------------------------------------
 
@@ -238,7 +239,11 @@ class TokenLifecycle:
         if token is not None:
             if token.needs_refresh(now) and self._may_start(now):
                 return UseToken(token, refresh=self._issue(now))
-            return UseToken(token)
+            use = self._use_current
+            if use is None or use.token is not token:
+                # Decisions are immutable: the same one serves every call until the token changes.
+                use = self._use_current = UseToken(token)
+            return use
         if self._in_flight is not None:
             return AwaitFetch(self._in_flight.number)
         if self._cooling_down(now) and self._last_error is not None:

@@ -41,9 +41,9 @@ class NeedToken:
     """The flow needs a valid access token."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Send:
-    """Send this request and hand back the response."""
+    """Send this request and hand back the response (a plain slotted message: one per call)."""
 
     request: OutgoingRequest
 
@@ -55,6 +55,8 @@ class Invalidate:
     fingerprint: str
 
 
+NEED_TOKEN = NeedToken()  # stateless, so one instance serves every flow
+
 FlowStep = NeedToken | Send | Invalidate
 FlowReply = AccessToken | IncomingResponse | None
 BearerFlow = Generator[FlowStep, FlowReply, None]
@@ -62,12 +64,12 @@ BearerFlow = Generator[FlowStep, FlowReply, None]
 
 def bearer_flow(request: OutgoingRequest) -> BearerFlow:
     """Authorize `request`, and recover once from a 401 caused by a rejected token."""
-    token = _expect_token((yield NeedToken()))
+    token = _expect_token((yield NEED_TOKEN))
     response = _expect_response((yield Send(_authorized(request, token))))
     if response.status_code != UNAUTHORIZED:
         return
     yield Invalidate(token.fingerprint)
-    replacement = _expect_token((yield NeedToken()))
+    replacement = _expect_token((yield NEED_TOKEN))
     if replacement.fingerprint == token.fingerprint:
         return  # the token endpoint handed out the same token: a retry would be refused too
     yield Send(_authorized(request, replacement))

@@ -166,6 +166,9 @@ class ClientCredentialsAuth(httpx2.Auth, httpx.Auth):
     @property
     def provider(self) -> TokenProvider:
         """The asyncio token provider (created on first use)."""
+        existing = self._async_provider
+        if existing is not None:  # every request passes here: no lock once it exists
+            return existing
         with self._lock:
             if self._async_provider is None:
                 self._async_provider = self._make_async()
