@@ -10,9 +10,9 @@ import random
 from dependency_injector import containers, providers
 
 from adapters.auth import (
-    ClientCredentialsAuth,
     HttpTokenEndpoint,
     InMemoryTokenCache,
+    ProviderBearerAuth,
     TokenEndpointConfig,
     TokenProvider,
     build_token_provider,
@@ -61,7 +61,7 @@ class Container(containers.DeclarativeContainer):
         rules=lifetime_rules,
         retry=retry_policy,
     )
-    auth = providers.Singleton(ClientCredentialsAuth.from_providers, token_provider)
+    auth = providers.Singleton(ProviderBearerAuth.from_providers, token_provider)
 
     spec = providers.Singleton(load_spec, settings.provided.openapi_spec)
     tools = providers.Singleton(

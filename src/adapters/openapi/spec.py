@@ -16,8 +16,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from domain.errors import ConfigurationError
 
 log = logging.getLogger("ozon_mcp.openapi")
@@ -124,6 +122,8 @@ def parse_spec(text: str, source: str = "<string>") -> LoadedSpec:
     try:
         document = json.loads(text)
     except ValueError:
+        import yaml  # only YAML specs need it (JSON is tried first)
+
         try:
             document = yaml.safe_load(text)
         except yaml.YAMLError as exc:
