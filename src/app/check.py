@@ -78,6 +78,8 @@ def run_check(
     try:
         container = (container_factory or (lambda s: Container(settings=s)))(settings)
         tools = container.tools()
+        for tool in tools:
+            tool.check_schemas()  # the server defers this to each tool's first call
     except (SpecError, ConfigurationError) as exc:
         report.fail("OpenAPI spec", str(exc))
         return EXIT_FAILED

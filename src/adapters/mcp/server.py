@@ -18,7 +18,7 @@ from mcp.server import Server, ServerRequestContext
 
 from adapters.mcp.status import AUTH_STATUS_TOOL, auth_status_result
 from adapters.mcp.upstream import UpstreamClient, UpstreamError, UpstreamRequest
-from adapters.openapi import ArgumentError, OperationTool, render_response, scrub
+from adapters.openapi import ArgumentError, OperationTool, SpecError, render_response, scrub
 from domain.errors import TokenAcquisitionError
 
 log = logging.getLogger("ozon_mcp.server")
@@ -105,6 +105,10 @@ class ToolRouter:
             prepared = tool.prepare_request(arguments)
         except ArgumentError as exc:
             return _text(f"{name}: invalid arguments: {exc}", is_error=True)
+        except SpecError as exc:
+            return _text(
+                f"{name} cannot be called: the spec describes it wrongly: {exc}", is_error=True
+            )
         request = UpstreamRequest(
             method=prepared.method,
             target=prepared.url(""),

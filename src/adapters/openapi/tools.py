@@ -10,6 +10,7 @@ import copy
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -52,8 +53,28 @@ class OperationTool:
     operation_id: str | None
     parameters: tuple[ParameterBinding, ...]
     body: BodyBinding | None
-    input_validator: Draft202012Validator = field(repr=False, compare=False)
-    output_validator: Draft202012Validator | None = field(default=None, repr=False, compare=False)
+    pointer: str = field(default="", repr=False, compare=False)
+
+    @cached_property
+    def input_validator(self) -> Draft202012Validator:
+        """The compiled argument validator, built once on first use from a private copy.
+
+        Checking a generated schema against the JSON Schema meta-schema costs about 1 ms per
+        tool, so `build_tools(check_schemas=False)` leaves it to the first call of each tool
+        instead of the server's start-up; raises SpecError naming the operation if invalid.
+        """
+        return _validator(self.input_schema, self.pointer, "input")
+
+    @cached_property
+    def output_validator(self) -> Draft202012Validator | None:
+        """The compiled validator of the published output schema, if one is published."""
+        if self.output_schema is None:
+            return None
+        return _validator(self.output_schema, self.pointer, "output")
+
+    def check_schemas(self) -> None:
+        """Compile both validators now; raises SpecError if a generated schema is invalid."""
+        _ = self.input_validator, self.output_validator
 
     def validate_arguments(self, arguments: Mapping[str, Any] | None) -> dict[str, Any]:
         """The arguments, unambiguous scalars coerced (an int id for a uint64 string); raises
@@ -74,11 +95,13 @@ def build_tools(
     output_schemas: bool = False,
     description_limit: int = DEFAULT_DESCRIPTION_LIMIT,
     parameter_description_limit: int = DEFAULT_PARAMETER_DESCRIPTION_LIMIT,
+    check_schemas: bool = True,
 ) -> list[OperationTool]:
     """Build one tool per operation of `spec`, in document order.
 
     Raises SpecError (naming the JSON pointer) for what cannot be understood; logs a warning for
     each duplicate name made unique and each part of the spec that is not usable as given.
+    With `check_schemas=False` the generated schemas are checked on each tool's first call.
     """
     cyclic = find_cyclic_refs(spec.document)
     operations = spec.operations()
@@ -111,7 +134,10 @@ def build_tools(
         )
         warnings.extend(parts.warnings)
         if parts.unusable is None:
-            tools.append(_tool(name, method, path, operation, parts))
+            tool = _tool(name, method, path, operation, parts)
+            if check_schemas:
+                tool.check_schemas()
+            tools.append(tool)
     for warning in dict.fromkeys(warnings):
         log.warning("%s", warning)
     return tools
@@ -121,12 +147,6 @@ def _tool(
     name: str, method: str, path: str, operation: Mapping[str, Any], parts: OperationParts
 ) -> OperationTool:
     operation_id = _operation_id(operation)
-    input_validator = _validator(parts.input_schema, parts.pointer, "input")
-    output_validator = (
-        _validator(parts.output_schema, parts.pointer, "output")
-        if parts.output_schema is not None
-        else None
-    )
     return OperationTool(
         name=name,
         title=parts.title,
@@ -139,8 +159,7 @@ def _tool(
         operation_id=operation_id,
         parameters=parts.parameters,
         body=parts.body,
-        input_validator=input_validator,
-        output_validator=output_validator,
+        pointer=parts.pointer,
     )
 
 

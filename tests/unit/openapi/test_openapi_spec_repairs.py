@@ -282,3 +282,19 @@ def test_a_keyword_with_a_meaningless_value_fails_naming_operation_and_place() -
         "/paths/~1things/post: the generated input schema is not valid JSON Schema "
         "('5' is not of type 'integer' at properties/q/maxLength)"
     )
+
+
+def test_deferred_schema_checks_fail_on_the_tools_first_call_naming_the_place() -> None:
+    operation = {
+        "operationId": "Things",
+        "parameters": [
+            {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": "5"}}
+        ],
+        "responses": {},
+    }
+    spec = make_spec({"/things": {"post": operation}})
+    [tool] = build_tools(spec, check_schemas=False)  # start-up does not pay for the check
+    with pytest.raises(SpecError, match=r"^/paths/~1things/post: the generated input schema"):
+        tool.prepare_request({"q": "x"})
+    with pytest.raises(SpecError, match="is not valid JSON Schema"):
+        tool.check_schemas()
