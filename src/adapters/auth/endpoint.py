@@ -7,6 +7,7 @@ as a `FetchFailure` whose reason is safe to log.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterator, Iterator
 
 import httpx2
@@ -25,13 +26,20 @@ USER_AGENT = "ozon-mcp token client"
 class HttpTokenEndpoint:
     """Asks an OAuth 2.0 token endpoint for client-credentials tokens over httpx2."""
 
-    def __init__(self, config: TokenEndpointConfig, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        config: TokenEndpointConfig,
+        *,
+        clock: Clock | None = None,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.config = config
         self._clock = clock or SystemClock()
         self._scrub = Scrubber(config.client_id, config.secret_value)
-        # Loading the CA bundle takes 20-60 ms of CPU: done once here, never on the event loop
-        # when the first token is fetched (that would stall every other task).
-        self._tls = httpx2.create_ssl_context()
+        # Loading the CA bundle takes 20-60 ms of CPU: done once here (or shared by the caller,
+        # e.g. with the upstream client), never on the event loop when the first token is
+        # fetched, which would stall every other task. Verification is always on.
+        self._tls = tls or httpx2.create_ssl_context()
         self._async_client: httpx2.AsyncClient | None = None
         self._sync_client: httpx2.Client | None = None
 

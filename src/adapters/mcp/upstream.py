@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import ssl
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,6 +61,7 @@ class UpstreamClient:
         max_body_bytes: int,
         timeout: httpx2.Timeout | None = None,
         transport: httpx2.AsyncBaseTransport | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._max_body_bytes = max_body_bytes
@@ -70,6 +72,7 @@ class UpstreamClient:
             follow_redirects=False,
             limits=httpx2.Limits(max_connections=100, max_keepalive_connections=20),
             transport=transport,
+            verify=tls or True,  # a shared context saves loading the CA bundle twice
             headers={"Accept": "application/json, text/csv;q=0.9, */*;q=0.5"},
         )
 

@@ -11,10 +11,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
+from typing import TYPE_CHECKING, Any
 
 from adapters.openapi.binding import BodyBinding, ParameterBinding, PreparedRequest, build_request
 from adapters.openapi.naming import (
@@ -27,6 +24,9 @@ from adapters.openapi.operation import OperationParts, describe_operation
 from adapters.openapi.schema import find_cyclic_refs
 from adapters.openapi.spec import LoadedSpec, SpecError
 from adapters.openapi.validation import check_arguments, coerce_arguments, compile_validator
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 log = logging.getLogger("ozon_mcp.openapi")
 
@@ -164,6 +164,8 @@ def _tool(
 
 
 def _validator(schema: dict[str, Any], pointer: str, which: str) -> Draft202012Validator:
+    from jsonschema.exceptions import SchemaError  # imported with the first validator
+
     try:
         return compile_validator(copy.deepcopy(schema))
     except SchemaError as exc:

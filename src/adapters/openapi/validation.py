@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
+from typing import TYPE_CHECKING, Any
 
 from adapters.openapi.text import one_line
 from domain.errors import OzonMcpError
+
+if TYPE_CHECKING:
+    # jsonschema costs ~40 ms to import; the server needs it only from the first tool call.
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 MAX_PROBLEMS = 5
 _PROBLEM_LIMIT = 300
@@ -30,6 +32,8 @@ class ArgumentError(OzonMcpError):
 
 def compile_validator(schema: Mapping[str, Any]) -> Draft202012Validator:
     """Check `schema` against the 2020-12 meta-schema and compile a reusable validator."""
+    from jsonschema import Draft202012Validator
+
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
 
@@ -102,6 +106,8 @@ def _problems(
             hint = f" (known arguments: {', '.join(known)})" if known else " (takes no arguments)"
             problems.extend(f"unknown argument {name!r}{hint}" for name in extra)
         else:
+            from jsonschema.exceptions import best_match
+
             detail = best_match([error])
             problems.append(f"argument {_path(detail)!r}: {detail.message}")
     unique = [one_line(problem, _PROBLEM_LIMIT) for problem in dict.fromkeys(problems)]
