@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from openapi_support import json_body, one_tool
 
 from adapters.openapi import ArgumentError, OperationTool, PreparedRequest
-from adapters.openapi import validation as validation_module
 from domain.errors import OzonMcpError
 
 BID_SCHEMA = {
@@ -188,9 +187,9 @@ def test_the_validator_is_compiled_once_per_tool(
     def refuse(*_args: Any, **_kwargs: Any) -> None:
         raise AssertionError("a validator was compiled during a call")
 
+    validator = bids_tool.input_validator  # compiled by build_tools (check_schemas=True)
     monkeypatch.setattr(jsonschema.Draft202012Validator, "check_schema", refuse)
-    monkeypatch.setattr(validation_module, "Draft202012Validator", refuse)
-    validator = bids_tool.input_validator
+    monkeypatch.setattr(jsonschema, "Draft202012Validator", refuse)
     bids_tool.validate_arguments({"campaignId": 1, "bids": []})
     assert bids_tool.prepare_request({"campaignId": 1, "bids": []}).path == "/campaign/1/bids"
     assert bids_tool.input_validator is validator
