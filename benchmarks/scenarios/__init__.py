@@ -1,0 +1,1 @@
+"""Token-manager scenarios S1-S7 (see docs/benchmarks.md for what each measures)."""

@@ -1,0 +1,143 @@
+"""Cost scenarios: S2 (async, loopback), S2s (sync, loopback), S2m (async, in-process transport).
+
+One repetition opens a client per contender, obtains its token and warms it up, then times N
+sequential GETs per contender in 10 interleaved chunks (A B C ... A B C ...), so that a burst
+of load from elsewhere on the machine hits every contender alike. Both wall time and the
+benchmark process's CPU time are recorded; with the in-process transport (S2m) they are equal
+on an idle machine, and CPU time is immune to other processes competing for the cores.
+Each contender authenticates to the fast server under its own client_id, so the server counts
+its token requests apart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import time
+from collections.abc import Awaitable
+from dataclasses import dataclass, replace
+
+from benchmarks.contenders import Contender, Endpoints
+from benchmarks.scenarios.common import PATH, Context, Metrics, describe
+from benchmarks.servers import fast_server_counts
+
+CHUNKS = 10
+
+
+@dataclass
+class _Tally:
+    """What one contender's chunks added up to."""
+
+    wall: float = 0.0
+    cpu: float = 0.0
+    calls: int = 0
+    failures: int = 0
+    error: str = ""
+
+    def metrics(self) -> Metrics:
+        if not self.calls:
+            return {"failed_calls": self.failures, "first_error": self.error}
+        return {
+            "us_per_call": self.wall / self.calls * 1e6,
+            "cpu_us_per_call": self.cpu / self.calls * 1e6,
+            "failed_calls": self.failures,
+            "first_error": self.error,
+        }
+
+
+def own_endpoints(ctx: Context, contender: Contender) -> Endpoints:
+    """The fast server, with a client_id of the contender's own."""
+    return replace(ctx.fast, client_id=f"bench-{contender.key}")
+
+
+async def _async_rep(
+    contenders: tuple[Contender, ...], ctx: Context, calls: int, mock: bool
+) -> dict[str, _Tally]:
+    subjects = {c.key: c.make(own_endpoints(ctx, c), None, mock) for c in contenders}
+    tallies = {key: _Tally() for key in subjects}
+    try:
+        for key, subject in subjects.items():
+            try:
+                await subject.prime()
+                for _ in range(ctx.sizes.warmup_calls):
+                    await subject.get(PATH)
+            except Exception as exc:
+                tallies[key].error = describe(exc)
+        live = {key: s for key, s in subjects.items() if not tallies[key].error}
+        per_chunk = calls // CHUNKS
+        for _ in range(CHUNKS):
+            for key, subject in live.items():
+                tally = tallies[key]
+                gc.collect()
+                wall, cpu = time.perf_counter(), time.process_time()
+                for _ in range(per_chunk):
+                    tally.failures += (await subject.get(PATH)) != 200
+                tally.wall += time.perf_counter() - wall
+                tally.cpu += time.process_time() - cpu
+                tally.calls += per_chunk
+    finally:
+        for subject in subjects.values():
+            await subject.aclose()
+    return tallies
+
+
+def _sync_rep(contenders: tuple[Contender, ...], ctx: Context, calls: int) -> dict[str, _Tally]:
+    subjects = {}
+    for contender in contenders:
+        assert contender.make_sync is not None
+        subjects[contender.key] = contender.make_sync(own_endpoints(ctx, contender), None, False)
+    tallies = {key: _Tally() for key in subjects}
+    try:
+        for subject in subjects.values():
+            subject.prime()
+            for _ in range(ctx.sizes.warmup_calls):
+                subject.get(PATH)
+        per_chunk = calls // CHUNKS
+        for _ in range(CHUNKS):
+            for key, subject in subjects.items():
+                tally = tallies[key]
+                gc.collect()
+                wall, cpu = time.perf_counter(), time.process_time()
+                for _ in range(per_chunk):
+                    tally.failures += subject.get(PATH) != 200
+                tally.wall += time.perf_counter() - wall
+                tally.cpu += time.process_time() - cpu
+                tally.calls += per_chunk
+    finally:
+        for subject in subjects.values():
+            subject.close()
+    return tallies
+
+
+async def _counted(
+    ctx: Context, contenders: tuple[Contender, ...], measure: Awaitable[dict[str, _Tally]]
+) -> dict[str, Metrics]:
+    """Run `measure` (not started yet) and add each contender's token requests to its tally."""
+    before = await fast_server_counts(ctx.fast.api_base)
+    tallies = await measure
+    after = await fast_server_counts(ctx.fast.api_base)
+    counted: dict[str, Metrics] = {}
+    for contender in contenders:
+        client = f"bench-{contender.key}"
+        requested = after["token_requests"].get(client, 0) - before["token_requests"].get(client, 0)
+        counted[contender.key] = {"token_requests": requested, **tallies[contender.key].metrics()}
+    return counted
+
+
+async def s2(contenders: tuple[Contender, ...], ctx: Context) -> dict[str, Metrics]:
+    """S2: sequential async GETs over loopback to the fast server."""
+    return await _counted(ctx, contenders, _async_rep(contenders, ctx, ctx.sizes.s2_calls, False))
+
+
+async def s2s(contenders: tuple[Contender, ...], ctx: Context) -> dict[str, Metrics]:
+    """S2s: the same with the sync clients, in a worker thread."""
+    return await _counted(
+        ctx,
+        contenders,
+        asyncio.to_thread(_sync_rep, contenders, ctx, ctx.sizes.s2_calls),
+    )
+
+
+async def s2m(contenders: tuple[Contender, ...], ctx: Context) -> dict[str, Metrics]:
+    """S2m: sequential async GETs answered by an in-process MockTransport (no sockets)."""
+    return await _counted(ctx, contenders, _async_rep(contenders, ctx, ctx.sizes.s2m_calls, True))
