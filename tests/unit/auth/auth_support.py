@@ -12,6 +12,7 @@ from pydantic import SecretStr
 
 from adapters.auth import InMemoryTokenCache, SyncTokenProvider, TokenProvider
 from domain import (
+    AccessToken,
     CacheKey,
     FailureKind,
     FakeClock,
@@ -25,6 +26,19 @@ from domain import (
 )
 
 KEY = CacheKey("https://auth.example.com/token", "client-id")
+
+
+def token_value(raw: str, *, lifetime: float = 600, refresh_after: float = 540) -> AccessToken:
+    """An AccessToken obtained now on a fresh FakeClock."""
+    clock = FakeClock()
+    return AccessToken.create(
+        raw,
+        token_type="Bearer",
+        obtained_at=clock.monotonic(),
+        lifetime=lifetime,
+        refresh_after=refresh_after,
+        issued_wall=clock.now(),
+    )
 
 
 def grant(raw: str, expires_in: object = 600) -> TokenGrant:

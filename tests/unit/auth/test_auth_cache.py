@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from auth_support import token_value
 
 from adapters.auth import InMemoryTokenCache
-from domain import AccessToken, CacheKey, FakeClock, ScopeSet
+from domain import AccessToken, CacheKey, ScopeSet
 
 pytestmark = pytest.mark.anyio
 
@@ -13,22 +14,10 @@ KEY = CacheKey("https://auth.example.com/token", "client")
 OTHER_SCOPES = CacheKey("https://auth.example.com/token", "client", ScopeSet.parse("admin"))
 
 
-def _token(raw: str) -> AccessToken:
-    clock = FakeClock()
-    return AccessToken.create(
-        raw,
-        token_type="Bearer",
-        obtained_at=clock.monotonic(),
-        lifetime=60,
-        refresh_after=30,
-        issued_wall=clock.now(),
-    )
-
-
 async def test_a_stored_token_is_loaded_per_key() -> None:
     cache = InMemoryTokenCache()
     assert await cache.load(KEY) is None
-    first = _token("first")
+    first = _token_of("first")
     await cache.store(KEY, first)
     assert await cache.load(KEY) is first
     assert await cache.load(OTHER_SCOPES) is None
@@ -37,7 +26,7 @@ async def test_a_stored_token_is_loaded_per_key() -> None:
 
 async def test_discard_only_forgets_the_named_token() -> None:
     cache = InMemoryTokenCache()
-    old, new = _token("old"), _token("new")
+    old, new = _token_of("old"), _token_of("new")
     await cache.store(KEY, new)
     await cache.discard(KEY, old.fingerprint)
     assert await cache.load(KEY) is new
@@ -49,5 +38,9 @@ async def test_discard_only_forgets_the_named_token() -> None:
 async def test_an_empty_cache_is_still_truthy_and_never_shows_tokens() -> None:
     cache = InMemoryTokenCache()
     assert cache
-    await cache.store(KEY, _token("raw-token-value"))
+    await cache.store(KEY, _token_of("raw-token-value"))
     assert "raw-token-value" not in repr(cache)
+
+
+def _token_of(raw: str) -> AccessToken:
+    return token_value(raw, lifetime=60, refresh_after=30)

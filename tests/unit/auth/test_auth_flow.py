@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pytest
+from auth_support import token_value
 
 from adapters.auth.flow import Invalidate, NeedToken, Send, bearer_flow
-from domain import AccessToken, FakeClock
+from domain import AccessToken
 
 
 @dataclass
@@ -20,23 +21,11 @@ class FakeResponse:
     status_code: int
 
 
-def _token(raw: str) -> AccessToken:
-    clock = FakeClock()
-    return AccessToken.create(
-        raw,
-        token_type="Bearer",
-        obtained_at=clock.monotonic(),
-        lifetime=600,
-        refresh_after=540,
-        issued_wall=clock.now(),
-    )
-
-
-def test_a_request_is_sent_once_with_the_bearer_token() -> None:
+def test_a_request_is_sent_once_with_the_bearer_token_of() -> None:
     request = FakeRequest()
     flow = bearer_flow(request)
     assert next(flow) == NeedToken()
-    step = flow.send(_token("tok-A"))
+    step = flow.send(_token_of("tok-A"))
     assert step == Send(request)
     assert request.headers["Authorization"] == "Bearer tok-A"
     with pytest.raises(StopIteration):
@@ -47,14 +36,14 @@ def test_a_request_is_sent_once_with_the_bearer_token() -> None:
 def test_only_a_401_triggers_recovery(status: int) -> None:
     flow = bearer_flow(FakeRequest())
     next(flow)
-    flow.send(_token("tok-A"))
+    flow.send(_token_of("tok-A"))
     with pytest.raises(StopIteration):
         flow.send(FakeResponse(status))
 
 
 def test_a_401_invalidates_exactly_the_rejected_token_and_retries_once() -> None:
     request = FakeRequest()
-    rejected, fresh = _token("tok-A"), _token("tok-B")
+    rejected, fresh = _token_of("tok-A"), _token_of("tok-B")
     flow = bearer_flow(request)
     next(flow)
     flow.send(rejected)
@@ -67,14 +56,14 @@ def test_a_401_invalidates_exactly_the_rejected_token_and_retries_once() -> None
 
 
 def test_no_retry_when_the_token_endpoint_hands_out_the_same_token_again() -> None:
-    token = _token("tok-A")
+    token = _token_of("tok-A")
     flow = bearer_flow(FakeRequest())
     next(flow)
     flow.send(token)
     flow.send(FakeResponse(401))
     flow.send(None)
     with pytest.raises(StopIteration):
-        flow.send(_token("tok-A"))
+        flow.send(_token_of("tok-A"))
 
 
 def test_a_driver_that_answers_the_wrong_thing_is_told_so() -> None:
@@ -84,6 +73,10 @@ def test_a_driver_that_answers_the_wrong_thing_is_told_so() -> None:
         flow.send(FakeResponse(200))
     flow = bearer_flow(FakeRequest())
     next(flow)
-    flow.send(_token("tok-A"))
+    flow.send(_token_of("tok-A"))
     with pytest.raises(TypeError, match="response"):
         flow.send(None)
+
+
+def _token_of(raw: str) -> AccessToken:
+    return token_value(raw)
