@@ -21,7 +21,7 @@ class FakeResponse:
     status_code: int
 
 
-def test_a_request_is_sent_once_with_the_bearer_token_of() -> None:
+def test_a_request_is_sent_once_with_the_bearer_token() -> None:
     request = FakeRequest()
     flow = bearer_flow(request)
     assert next(flow) == NeedToken()
