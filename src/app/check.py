@@ -83,7 +83,9 @@ def run_check(
     except (SpecError, ConfigurationError) as exc:
         report.fail("OpenAPI spec", str(exc))
         return EXIT_FAILED
-    report.ok("OpenAPI spec", f"{container.spec().title}: {len(tools)} tools")
+    spec = container.spec()
+    repaired = f", {len(spec.repairs)} defects repaired (see the log)" if spec.repairs else ""
+    report.ok("OpenAPI spec", f"{spec.title}: {len(tools)} tools{repaired}")
     probe_name = probe or settings.ozon_mcp_probe_operation
     anyio.run(_check_token_and_probe, container, probe_name, report)
     return EXIT_FAILED if report.failed else EXIT_OK
