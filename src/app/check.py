@@ -12,7 +12,6 @@ from typing import TextIO
 
 import anyio
 
-from adapters.auth import validate_token_url
 from adapters.openapi import SpecError
 from app.container import Container
 from app.logging_setup import configure_logging
@@ -42,20 +41,6 @@ class CheckReport:
         print(f"[{self.step}] FAIL  {title}: {detail}", file=self.out, flush=True)
 
 
-def url_problems(settings: Settings) -> list[str]:
-    """One line per URL that uses plain http:// off this machine (checked before connecting)."""
-    problems = []
-    for url, setting in (
-        (settings.oauth_token_url, "OAUTH_TOKEN_URL"),
-        (settings.api_base_url, "API_BASE_URL"),
-    ):
-        try:
-            validate_token_url(url, setting=setting)
-        except ConfigurationError as exc:
-            problems.append(str(exc))
-    return problems
-
-
 def run_check(
     settings: Settings,
     *,
@@ -66,7 +51,7 @@ def run_check(
     """Run every check and print the outcome; returns the process exit code."""
     configure_logging("WARNING" if settings.log_level == "INFO" else settings.log_level)
     report = CheckReport(out or sys.stdout)
-    problems = settings.missing_credentials() + url_problems(settings)
+    problems = settings.connection_problems()
     if problems:
         report.fail("configuration", "; ".join(problems))
         return EXIT_CONFIG

@@ -28,6 +28,29 @@ from domain.lifetime import LifetimeRules
 from domain.retry import RetryPolicy
 
 
+def make_server_hooks(
+    settings: Settings, upstream: UpstreamClient, provider: TokenProvider
+) -> ServerHooks:
+    """What the MCP server needs from the token provider and the upstream client."""
+
+    def secrets() -> list[str]:
+        values = []
+        if settings.oauth_client_secret is not None:
+            values.append(settings.oauth_client_secret.get_secret_value())
+        token = provider.lifecycle.current_token()
+        if token is not None:
+            values.append(token.value)
+        return values
+
+    return ServerHooks(
+        upstream=upstream,
+        auth_status=lambda: provider.stats().as_dict(),
+        secrets=secrets,
+        start_background=provider.start,
+        max_response_bytes=settings.ozon_mcp_max_response_bytes,
+    )
+
+
 class Container(containers.DeclarativeContainer):
     """Wires settings to the clock, retry policy, token endpoint, cache, provider and server."""
 
@@ -86,36 +109,8 @@ class Container(containers.DeclarativeContainer):
         ),
         tls=tls_context,
     )
-    server_hooks = providers.Singleton(
-        lambda settings, upstream, provider: make_server_hooks(settings, upstream, provider),
-        settings,
-        upstream,
-        token_provider,
-    )
+    server_hooks = providers.Singleton(make_server_hooks, settings, upstream, token_provider)
     router = providers.Singleton(ToolRouter, tools, server_hooks)
     mcp_server = providers.Singleton(
         build_server, router, name="ozon-mcp", version=providers.Callable(package_version)
-    )
-
-
-def make_server_hooks(
-    settings: Settings, upstream: UpstreamClient, provider: TokenProvider
-) -> ServerHooks:
-    """What the MCP server needs from the token provider and the upstream client."""
-
-    def secrets() -> list[str]:
-        values = []
-        if settings.oauth_client_secret is not None:
-            values.append(settings.oauth_client_secret.get_secret_value())
-        token = provider.lifecycle.current_token()
-        if token is not None:
-            values.append(token.value)
-        return values
-
-    return ServerHooks(
-        upstream=upstream,
-        auth_status=lambda: provider.stats().as_dict(),
-        secrets=secrets,
-        start_background=provider.start,
-        max_response_bytes=settings.ozon_mcp_max_response_bytes,
     )

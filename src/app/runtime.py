@@ -11,7 +11,6 @@ from mcp.server.stdio import stdio_server
 from mcp.server.transport_security import TransportSecuritySettings
 
 from adapters.mcp.stdio_input import DaemonLineReader
-from app.check import url_problems
 from app.container import Container
 from app.logging_setup import configure_logging
 from app.settings import Settings, report_problems
@@ -39,7 +38,7 @@ def serve(settings: Settings, *, transport: str, host: str, port: int) -> int:
     """Run the server until the client disconnects or Ctrl-C; returns the exit code."""
     configure_logging(settings.log_level, settings.log_format)
     # As `check` does: no secret or token over plain http to another machine.
-    problems = settings.missing_credentials() + url_problems(settings)
+    problems = settings.connection_problems()
     if problems:
         return report_problems(problems)
     try:

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from adapters.auth.urls import validate_token_url
 from domain.errors import ConfigurationError
 
 OZON_TOKEN_URL = "https://api-performance.ozon.ru/api/client/token"  # noqa: S105
@@ -114,6 +115,23 @@ class Settings(BaseSettings):
                 "in .env (it is never logged)"
             )
         return problems
+
+    def url_problems(self) -> list[str]:
+        """One line per URL that uses plain http:// off this machine (checked before connecting)."""
+        problems = []
+        for url, setting in (
+            (self.oauth_token_url, "OAUTH_TOKEN_URL"),
+            (self.api_base_url, "API_BASE_URL"),
+        ):
+            try:
+                validate_token_url(url, setting=setting)
+            except ConfigurationError as exc:
+                problems.append(str(exc))
+        return problems
+
+    def connection_problems(self) -> list[str]:
+        """Everything that stops `serve` and `check` before any connection is made."""
+        return self.missing_credentials() + self.url_problems()
 
 
 def load_settings(

@@ -153,11 +153,9 @@ class ToolRouter:
             is_error=rendered.is_error,
         )
 
-    def _scrub(self, text: str) -> str:
-        return scrub(text, self._hooks.secrets())
-
     def _safe(self, text: str, *, is_error: bool) -> types.CallToolResult:
-        return _text(self._scrub(text), is_error=is_error)
+        """An error text with every secret removed (token errors may quote server bodies)."""
+        return _text(scrub(text, self._hooks.secrets()), is_error=is_error)
 
 
 def build_server(
