@@ -25,8 +25,8 @@ import httpx_auth
 from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuth2Client
 from authlib.integrations.httpx_client._compat import httpx2 as authlib_http
 
-from adapters import ClientCredentialsAuth
 from benchmarks.servers import CLIENT_ID, CLIENT_SECRET, TOKEN_PATH
+from ozon_mcp.adapters import ClientCredentialsAuth
 
 MOCK_API_BASE = "http://api.bench.invalid"
 OUR_DEFAULT_MARGIN = inspect.signature(ClientCredentialsAuth).parameters["refresh_margin"].default

@@ -67,7 +67,7 @@ def _ozon_mcp_argv() -> list[str]:
     script = Path(sys.executable).parent / "ozon-mcp"
     if script.exists():
         return [str(script), "serve"]
-    return [sys.executable, "-m", "app.cli", "serve"]
+    return [sys.executable, "-m", "ozon_mcp.app.cli", "serve"]
 
 
 def mcp_contenders(emulator: ServerProcess, static_token: str, workdir: Path) -> list[McpContender]:

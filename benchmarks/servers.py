@@ -72,8 +72,16 @@ def wait_ready(server: ServerProcess) -> ServerProcess:
 
 
 def emulator_argv(*, generic: bool) -> list[str]:
-    """`python -m adapters.emulator` on a free port, quiet, with a budget no run can exhaust."""
-    argv = [sys.executable, "-m", "adapters.emulator", "--port", "0", "--log-level", "ERROR"]
+    """The emulator module on a free port, quiet, with a budget no run can exhaust."""
+    argv = [
+        sys.executable,
+        "-m",
+        "ozon_mcp.adapters.emulator",
+        "--port",
+        "0",
+        "--log-level",
+        "ERROR",
+    ]
     argv += ["--daily-budget", "100000000", "--report-delay", "0"]
     return [*argv, "--generic"] if generic else argv
 

@@ -26,7 +26,7 @@ from benchmarks.scenarios.common import (
     prime,
 )
 from benchmarks.servers import Control
-from domain.token import token_fingerprint
+from ozon_mcp.domain.token import token_fingerprint
 
 SLOW_TOKEN_SECONDS = 0.5
 HEARTBEAT_SECONDS = 0.002

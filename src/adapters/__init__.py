@@ -7,14 +7,14 @@ and httpx2 clients); it is imported on first use so that the rest of the package
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from adapters.auth.httpx_auth import ClientCredentialsAuth
+    from ozon_mcp.adapters.auth.httpx_auth import ClientCredentialsAuth
 
 __all__ = ["ClientCredentialsAuth"]
 
 
 def __getattr__(name: str) -> object:
     if name == "ClientCredentialsAuth":
-        from adapters.auth.httpx_auth import ClientCredentialsAuth
+        from ozon_mcp.adapters.auth.httpx_auth import ClientCredentialsAuth
 
         return ClientCredentialsAuth
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,11 +12,11 @@ from typing import TextIO
 
 import anyio
 
-from adapters.openapi import SpecError
-from app.container import Container
-from app.logging_setup import configure_logging
-from app.settings import EXIT_CONFIG, Settings
-from domain.errors import ConfigurationError, OzonMcpError
+from ozon_mcp.adapters.openapi import SpecError
+from ozon_mcp.app.container import Container
+from ozon_mcp.app.logging_setup import configure_logging
+from ozon_mcp.app.settings import EXIT_CONFIG, Settings
+from ozon_mcp.domain.errors import ConfigurationError, OzonMcpError
 
 EXIT_OK = 0
 EXIT_FAILED = 1

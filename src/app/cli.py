@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.settings import Settings, SettingsError, load_settings, report_problems
-from app.version import package_version
+from ozon_mcp.app.settings import Settings, SettingsError, load_settings, report_problems
+from ozon_mcp.app.version import package_version
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -76,12 +76,12 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["emulator"]:
-        from adapters.emulator.cli import main as emulator_main
+        from ozon_mcp.adapters.emulator.cli import main as emulator_main
 
         return emulator_main(arguments[1:], prog="ozon-mcp emulator")
     args = build_parser().parse_args(arguments)
     if args.command == "demo":
-        from app.demo import run_demo
+        from ozon_mcp.app.demo import run_demo
 
         return run_demo(expires_in=args.expires_in)
     try:
@@ -89,10 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         return report_problems(exc.problems)
     if args.command == "serve":
-        from app.runtime import serve
+        from ozon_mcp.app.runtime import serve
 
         return serve(settings, transport=args.transport, host=args.host, port=args.port)
-    from app.check import run_check
+    from ozon_mcp.app.check import run_check
 
     return run_check(settings, probe=args.probe)
 

@@ -10,7 +10,7 @@ import random
 import httpx2
 from dependency_injector import containers, providers
 
-from adapters.auth import (
+from ozon_mcp.adapters.auth import (
     HttpTokenEndpoint,
     InMemoryTokenCache,
     ProviderBearerAuth,
@@ -18,14 +18,14 @@ from adapters.auth import (
     TokenProvider,
     build_token_provider,
 )
-from adapters.mcp.server import ServerHooks, ToolRouter, build_server
-from adapters.mcp.upstream import UpstreamClient, read_limit_for
-from adapters.openapi import build_tools, load_spec
-from app.settings import Settings
-from app.version import package_version
-from domain.clock import SystemClock
-from domain.lifetime import LifetimeRules
-from domain.retry import RetryPolicy
+from ozon_mcp.adapters.mcp.server import ServerHooks, ToolRouter, build_server
+from ozon_mcp.adapters.mcp.upstream import UpstreamClient, read_limit_for
+from ozon_mcp.adapters.openapi import build_tools, load_spec
+from ozon_mcp.app.settings import Settings
+from ozon_mcp.app.version import package_version
+from ozon_mcp.domain.clock import SystemClock
+from ozon_mcp.domain.lifetime import LifetimeRules
+from ozon_mcp.domain.retry import RetryPolicy
 
 
 def make_server_hooks(

@@ -21,10 +21,10 @@ from mcp import Client
 from mcp.types import CallToolResult, TextContent
 from pydantic import SecretStr
 
-from adapters.emulator import EmulatorConfig, EmulatorHandle, start_emulator
-from app.container import Container
-from app.logging_setup import configure_logging
-from app.settings import Settings
+from ozon_mcp.adapters.emulator import EmulatorConfig, EmulatorHandle, start_emulator
+from ozon_mcp.app.container import Container
+from ozon_mcp.app.logging_setup import configure_logging
+from ozon_mcp.app.settings import Settings
 
 EXIT_OK = 0
 EXIT_FAILED = 1

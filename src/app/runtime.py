@@ -10,11 +10,11 @@ import anyio
 from mcp.server.stdio import stdio_server
 from mcp.server.transport_security import TransportSecuritySettings
 
-from adapters.mcp.stdio_input import DaemonLineReader
-from app.container import Container
-from app.logging_setup import configure_logging
-from app.settings import Settings, report_problems
-from domain.errors import ConfigurationError
+from ozon_mcp.adapters.mcp.stdio_input import DaemonLineReader
+from ozon_mcp.app.container import Container
+from ozon_mcp.app.logging_setup import configure_logging
+from ozon_mcp.app.settings import Settings, report_problems
+from ozon_mcp.domain.errors import ConfigurationError
 
 log = logging.getLogger("ozon_mcp")
 

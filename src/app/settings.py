@@ -12,8 +12,8 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from adapters.auth.urls import validate_token_url
-from domain.errors import ConfigurationError
+from ozon_mcp.adapters.auth.urls import validate_token_url
+from ozon_mcp.domain.errors import ConfigurationError
 
 OZON_TOKEN_URL = "https://api-performance.ozon.ru/api/client/token"  # noqa: S105
 OZON_API_BASE_URL = "https://api-performance.ozon.ru"

@@ -3,8 +3,8 @@
 Nothing here performs I/O; adapters feed events in and act on the decisions that come out.
 """
 
-from domain.clock import Clock, FakeClock, SystemClock
-from domain.errors import (
+from ozon_mcp.domain.clock import Clock, FakeClock, SystemClock
+from ozon_mcp.domain.errors import (
     ConfigurationError,
     FailureKind,
     InvalidCredentialsError,
@@ -13,7 +13,7 @@ from domain.errors import (
     TokenAcquisitionError,
     TokenEndpointUnavailableError,
 )
-from domain.lifecycle import (
+from ozon_mcp.domain.lifecycle import (
     AwaitFetch,
     BackgroundStep,
     Decision,
@@ -29,14 +29,14 @@ from domain.lifecycle import (
     UseToken,
     WaitUntil,
 )
-from domain.lifetime import (
+from ozon_mcp.domain.lifetime import (
     Lifetime,
     LifetimeRules,
     LifetimeSource,
     parse_expires_in,
     resolve_lifetime,
 )
-from domain.ports import (
+from ozon_mcp.domain.ports import (
     CacheKey,
     FetchFailure,
     ScopeSet,
@@ -46,8 +46,8 @@ from domain.ports import (
     TokenGrant,
     TokenResponse,
 )
-from domain.retry import RandomSource, RetryPolicy, parse_retry_after
-from domain.token import AccessToken, token_fingerprint
+from ozon_mcp.domain.retry import RandomSource, RetryPolicy, parse_retry_after
+from ozon_mcp.domain.token import AccessToken, token_fingerprint
 
 __all__ = [
     "AccessToken",

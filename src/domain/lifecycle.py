@@ -36,18 +36,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from domain.clock import Clock
-from domain.errors import (
+from ozon_mcp.domain.clock import Clock
+from ozon_mcp.domain.errors import (
     FailureKind,
     InvalidCredentialsError,
     MalformedTokenResponseError,
     TokenAcquisitionError,
     TokenEndpointUnavailableError,
 )
-from domain.lifetime import Lifetime, LifetimeRules, resolve_lifetime
-from domain.ports import FetchFailure, TokenGrant
-from domain.retry import RandomSource, RetryPolicy
-from domain.token import AccessToken
+from ozon_mcp.domain.lifetime import Lifetime, LifetimeRules, resolve_lifetime
+from ozon_mcp.domain.ports import FetchFailure, TokenGrant
+from ozon_mcp.domain.retry import RandomSource, RetryPolicy
+from ozon_mcp.domain.token import AccessToken
 
 
 class LifecycleState(Enum):

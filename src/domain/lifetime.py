@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
-from domain.errors import MalformedTokenResponseError
+from ozon_mcp.domain.errors import MalformedTokenResponseError
 
 
 class LifetimeSource(Enum):

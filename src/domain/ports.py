@@ -13,8 +13,8 @@ from typing import Protocol
 
 from pydantic import SecretStr
 
-from domain.errors import FailureKind
-from domain.token import AccessToken
+from ozon_mcp.domain.errors import FailureKind
+from ozon_mcp.domain.token import AccessToken
 
 
 @dataclass(frozen=True)

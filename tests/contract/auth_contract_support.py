@@ -6,9 +6,9 @@ import itertools
 import time
 from collections.abc import Callable
 
-from adapters import ClientCredentialsAuth
-from adapters.emulator import EmulatorHandle, RecordedRequest
-from domain import RetryPolicy
+from ozon_mcp.adapters import ClientCredentialsAuth
+from ozon_mcp.adapters.emulator import EmulatorHandle, RecordedRequest
+from ozon_mcp.domain import RetryPolicy
 
 LIMITS_PATH = "/api/client/limits/list"  # GetLimitsList: a cheap authenticated operation
 

@@ -27,8 +27,8 @@ from jsonschema import Draft4Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT4
 
-from adapters.emulator import EmulatorConfig, EmulatorHandle, start_emulator
-from adapters.openapi.spec import LoadedSpec, load_spec
+from ozon_mcp.adapters.emulator import EmulatorConfig, EmulatorHandle, start_emulator
+from ozon_mcp.adapters.openapi.spec import LoadedSpec, load_spec
 
 FAST_REPORTS = 0.2  # seconds: reports finish quickly so contract tests stay fast
 

@@ -26,9 +26,9 @@ from mcp import Client
 from mcp.types import CallToolResult, TextContent
 from pydantic import SecretStr
 
-from adapters.emulator import EmulatorHandle
-from app.container import Container
-from app.settings import Settings
+from ozon_mcp.adapters.emulator import EmulatorHandle
+from ozon_mcp.app.container import Container
+from ozon_mcp.app.settings import Settings
 
 # Environment variables a child process may inherit; everything else (OAUTH_*, API_BASE_URL,
 # a developer's LOG_LEVEL ...) is passed explicitly by each test.

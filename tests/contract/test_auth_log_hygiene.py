@@ -16,9 +16,14 @@ from auth_contract_support import FAST_RETRY, LIMITS_PATH, make_auth
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from adapters.emulator import EmulatorConfig, EmulatorHandle, ScriptedResponse, start_emulator
-from adapters.openapi.spec import LoadedSpec, load_spec
-from domain import OzonMcpError
+from ozon_mcp.adapters.emulator import (
+    EmulatorConfig,
+    EmulatorHandle,
+    ScriptedResponse,
+    start_emulator,
+)
+from ozon_mcp.adapters.openapi.spec import LoadedSpec, load_spec
+from ozon_mcp.domain import OzonMcpError
 
 LIFECYCLE_EVENTS = {
     "token_requested",

@@ -18,9 +18,9 @@ from auth_contract_support import (
     wait_until,
 )
 
-from adapters import ClientCredentialsAuth
-from adapters.emulator import EmulatorConfig, EmulatorHandle, ScriptedResponse
-from domain import TokenEndpointUnavailableError
+from ozon_mcp.adapters import ClientCredentialsAuth
+from ozon_mcp.adapters.emulator import EmulatorConfig, EmulatorHandle, ScriptedResponse
+from ozon_mcp.domain import TokenEndpointUnavailableError
 
 SHORT_LIVED = [EmulatorConfig(expires_in=5)]
 

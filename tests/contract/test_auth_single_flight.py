@@ -11,7 +11,7 @@ import httpx2
 import pytest
 from auth_contract_support import LIMITS_PATH, api_calls, make_auth, token_requests
 
-from adapters.emulator import EmulatorHandle
+from ozon_mcp.adapters.emulator import EmulatorHandle
 
 LIBRARIES = [pytest.param(httpx2, id="httpx2"), pytest.param(httpx, id="httpx-0.28")]
 CALLERS = 200

@@ -18,9 +18,14 @@ from auth_contract_support import (
     wait_until,
 )
 
-from adapters.emulator import EmulatorConfig, EmulatorHandle, ScriptedResponse, start_emulator
-from adapters.openapi.spec import LoadedSpec
-from domain import (
+from ozon_mcp.adapters.emulator import (
+    EmulatorConfig,
+    EmulatorHandle,
+    ScriptedResponse,
+    start_emulator,
+)
+from ozon_mcp.adapters.openapi.spec import LoadedSpec
+from ozon_mcp.domain import (
     InvalidCredentialsError,
     MalformedTokenResponseError,
     RetryPolicy,

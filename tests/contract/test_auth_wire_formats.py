@@ -9,7 +9,7 @@ import httpx2
 import pytest
 from auth_contract_support import LIMITS_PATH, make_auth, token_requests
 
-from adapters.emulator import EmulatorHandle
+from ozon_mcp.adapters.emulator import EmulatorHandle
 
 COMBINATIONS = [("json", "post"), ("json", "basic"), ("form", "post"), ("form", "basic")]
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from mcp_support import subprocess_env
 
-from adapters.emulator import EmulatorHandle
+from ozon_mcp.adapters.emulator import EmulatorHandle
 
-CLI = [sys.executable, "-m", "app.cli"]
+CLI = [sys.executable, "-m", "ozon_mcp.app.cli"]
 CONSOLE_SCRIPT = Path(sys.executable).with_name("ozon-mcp")
 EXIT_CONFIG = 2
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import httpx2
 import pytest
 
-from adapters.emulator import EmulatorConfig, EmulatorHandle, ScriptedResponse
+from ozon_mcp.adapters.emulator import EmulatorConfig, EmulatorHandle, ScriptedResponse
 
 TokenBody = Callable[[EmulatorConfig], dict[str, str]]
 

@@ -10,11 +10,11 @@ from typing import Any
 import httpx2
 import pytest
 
-from adapters.emulator import EmulatorConfig, EmulatorHandle, start_emulator
-from adapters.emulator.spec_index import Operation, OperationIndex
-from adapters.emulator.synth import Synthesizer
-from adapters.emulator.validation import SpecValidator
-from adapters.openapi.spec import LoadedSpec, load_spec
+from ozon_mcp.adapters.emulator import EmulatorConfig, EmulatorHandle, start_emulator
+from ozon_mcp.adapters.emulator.spec_index import Operation, OperationIndex
+from ozon_mcp.adapters.emulator.synth import Synthesizer
+from ozon_mcp.adapters.emulator.validation import SpecValidator
+from ozon_mcp.adapters.openapi.spec import LoadedSpec, load_spec
 
 SPEC = load_spec()
 INDEX = OperationIndex(SPEC)

@@ -16,16 +16,16 @@ from collections.abc import Callable
 import httpx2
 import pytest
 
-from adapters.emulator import (
+from ozon_mcp.adapters.emulator import (
     EmulatorConfig,
     EmulatorHandle,
     EmulatorStartError,
     running_emulator,
     start_emulator,
 )
-from adapters.emulator.cli import main
-from adapters.openapi.spec import LoadedSpec
-from domain.token import token_fingerprint
+from ozon_mcp.adapters.emulator.cli import main
+from ozon_mcp.adapters.openapi.spec import LoadedSpec
+from ozon_mcp.domain.token import token_fingerprint
 
 TokenBody = Callable[[EmulatorConfig], dict[str, str]]
 
@@ -240,7 +240,7 @@ def test_cli_refuses_bad_arguments_and_busy_ports(
 
 def test_standalone_emulator_prints_env_lines_serves_and_stops_on_ctrl_c() -> None:
     command = [
-        sys.executable, "-m", "adapters.emulator", "--port", "0", "--client-id", "cli-id",
+        sys.executable, "-m", "ozon_mcp.adapters.emulator", "--port", "0", "--client-id", "cli-id",
         "--client-secret", "cli-secret", "--expires-in", "60", "--generic",
         "--report-delay", "0.1", "--daily-budget", "10", "--log-level", "WARNING",
     ]  # fmt: skip

@@ -11,7 +11,7 @@ from typing import Any
 import httpx2
 import pytest
 
-from adapters.emulator import EmulatorConfig, EmulatorHandle
+from ozon_mcp.adapters.emulator import EmulatorConfig, EmulatorHandle
 
 SchemaErrors = Callable[[str, httpx2.Response], list[str]]
 ONE_CAMPAIGN = {"campaigns": ["12558"], "dateFrom": "2024-03-01", "dateTo": "2024-03-03"}

@@ -11,8 +11,8 @@ import httpx
 import httpx2
 import pytest
 
-from adapters.emulator import EmulatorConfig, EmulatorHandle, read_claims
-from domain.token import token_fingerprint
+from ozon_mcp.adapters.emulator import EmulatorConfig, EmulatorHandle, read_claims
+from ozon_mcp.domain.token import token_fingerprint
 
 TokenBody = Callable[[EmulatorConfig], dict[str, str]]
 
@@ -136,7 +136,7 @@ def test_generic_mode_accepts_form_body_with_client_secret_post(
 def test_generic_mode_accepts_http_basic_with_form_encoded_credentials(
     ozon_spec: object,
 ) -> None:
-    from adapters.emulator import start_emulator
+    from ozon_mcp.adapters.emulator import start_emulator
 
     config = EmulatorConfig(client_id="shop:1", client_secret="s3cr&t=+/", generic=True)
     with start_emulator(config) as handle:

@@ -10,7 +10,7 @@ import pytest
 from mcp_support import closed_port_url, emulator_settings, mcp_session, result_text
 from pydantic import SecretStr
 
-from adapters.emulator import TOKEN_PATH, EmulatorHandle
+from ozon_mcp.adapters.emulator import TOKEN_PATH, EmulatorHandle
 
 pytestmark = pytest.mark.anyio
 

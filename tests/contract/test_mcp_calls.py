@@ -19,9 +19,9 @@ from mcp_support import (
     result_text,
 )
 
-from adapters.emulator import EmulatorHandle
-from adapters.mcp.upstream import UpstreamClient
-from app.container import Container
+from ozon_mcp.adapters.emulator import EmulatorHandle
+from ozon_mcp.adapters.mcp.upstream import UpstreamClient
+from ozon_mcp.app.container import Container
 
 pytestmark = pytest.mark.anyio
 

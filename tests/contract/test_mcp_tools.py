@@ -13,9 +13,9 @@ from jsonschema import Draft202012Validator
 from mcp.types import Tool
 from mcp_support import emulator_settings, mcp_session, result_text
 
-from adapters.emulator import EmulatorHandle
-from adapters.openapi.spec import LoadedSpec
-from app.settings import Settings
+from ozon_mcp.adapters.emulator import EmulatorHandle
+from ozon_mcp.adapters.openapi.spec import LoadedSpec
+from ozon_mcp.app.settings import Settings
 
 pytestmark = pytest.mark.anyio
 

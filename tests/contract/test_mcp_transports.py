@@ -24,9 +24,9 @@ from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp_support import free_port, result_text, subprocess_env
 
-from adapters.emulator import EmulatorHandle
+from ozon_mcp.adapters.emulator import EmulatorHandle
 
-SERVE = [sys.executable, "-m", "app.cli", "serve"]
+SERVE = [sys.executable, "-m", "ozon_mcp.app.cli", "serve"]
 STARTUP_LIMIT = 30.0  # seconds; imports are slow on a busy 2-core machine
 MCP_ACCEPT = "application/json, text/event-stream"
 

@@ -14,7 +14,7 @@ import os
 import pytest
 from pydantic import ValidationError
 
-from app.settings import Settings
+from ozon_mcp.app.settings import Settings
 
 REQUIRED = ("OAUTH_CLIENT_ID", "OAUTH_CLIENT_SECRET")
 

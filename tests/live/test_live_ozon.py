@@ -10,8 +10,8 @@ import pytest
 from mcp import Client
 from mcp.types import CallToolResult, TextContent
 
-from app.container import Container
-from app.settings import Settings
+from ozon_mcp.app.container import Container
+from ozon_mcp.app.settings import Settings
 
 pytestmark = [pytest.mark.live, pytest.mark.anyio]
 

@@ -5,21 +5,21 @@ They perform the I/O the domain `TokenLifecycle` asks for and never re-implement
 
 from typing import TYPE_CHECKING
 
-from adapters.auth.bearer_auth import ProviderBearerAuth
-from adapters.auth.cache import InMemoryTokenCache
-from adapters.auth.config import ClientAuthMethod, RequestFormat, TokenEndpointConfig
-from adapters.auth.endpoint import HttpTokenEndpoint
-from adapters.auth.errors import ProviderClosedError
-from adapters.auth.events import LOGGER_NAME
-from adapters.auth.factory import build_sync_token_provider, build_token_provider
-from adapters.auth.jwt import read_jwt_exp
-from adapters.auth.provider import TokenProvider
-from adapters.auth.stats import ProviderStats
-from adapters.auth.sync_provider import SyncTokenProvider
-from adapters.auth.urls import is_loopback_host, validate_token_url
+from ozon_mcp.adapters.auth.bearer_auth import ProviderBearerAuth
+from ozon_mcp.adapters.auth.cache import InMemoryTokenCache
+from ozon_mcp.adapters.auth.config import ClientAuthMethod, RequestFormat, TokenEndpointConfig
+from ozon_mcp.adapters.auth.endpoint import HttpTokenEndpoint
+from ozon_mcp.adapters.auth.errors import ProviderClosedError
+from ozon_mcp.adapters.auth.events import LOGGER_NAME
+from ozon_mcp.adapters.auth.factory import build_sync_token_provider, build_token_provider
+from ozon_mcp.adapters.auth.jwt import read_jwt_exp
+from ozon_mcp.adapters.auth.provider import TokenProvider
+from ozon_mcp.adapters.auth.stats import ProviderStats
+from ozon_mcp.adapters.auth.sync_provider import SyncTokenProvider
+from ozon_mcp.adapters.auth.urls import is_loopback_host, validate_token_url
 
 if TYPE_CHECKING:
-    from adapters.auth.httpx_auth import ClientCredentialsAuth
+    from ozon_mcp.adapters.auth.httpx_auth import ClientCredentialsAuth
 
 __all__ = [
     "LOGGER_NAME",
@@ -46,7 +46,7 @@ def __getattr__(name: str) -> object:
     # ClientCredentialsAuth imports httpx 0.28 (about 40 ms, with its CLI's rich and pygments);
     # only programs that use it pay for that, not the server, which needs httpx2 alone.
     if name == "ClientCredentialsAuth":
-        from adapters.auth.httpx_auth import ClientCredentialsAuth
+        from ozon_mcp.adapters.auth.httpx_auth import ClientCredentialsAuth
 
         return ClientCredentialsAuth
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,11 +14,11 @@ from typing import Any, Self
 
 import httpx2
 
-from adapters.auth.flow import BearerFlow, FlowReply, Invalidate, NeedToken, bearer_flow
-from adapters.auth.provider import TokenProvider
-from adapters.auth.stats import ProviderStats
-from adapters.auth.sync_provider import SyncTokenProvider
-from domain.errors import ConfigurationError
+from ozon_mcp.adapters.auth.flow import BearerFlow, FlowReply, Invalidate, NeedToken, bearer_flow
+from ozon_mcp.adapters.auth.provider import TokenProvider
+from ozon_mcp.adapters.auth.stats import ProviderStats
+from ozon_mcp.adapters.auth.sync_provider import SyncTokenProvider
+from ozon_mcp.domain.errors import ConfigurationError
 
 
 class ProviderBearerAuth(httpx2.Auth):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 
-from domain.ports import CacheKey
-from domain.token import AccessToken
+from ozon_mcp.domain.ports import CacheKey
+from ozon_mcp.domain.token import AccessToken
 
 
 class InMemoryTokenCache:

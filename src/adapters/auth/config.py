@@ -8,9 +8,9 @@ from typing import Literal
 
 from pydantic import SecretStr
 
-from adapters.auth.urls import validate_token_url
-from domain.errors import ConfigurationError
-from domain.ports import CacheKey, ScopeSet
+from ozon_mcp.adapters.auth.urls import validate_token_url
+from ozon_mcp.domain.errors import ConfigurationError
+from ozon_mcp.domain.ports import CacheKey, ScopeSet
 
 RequestFormat = Literal["json", "form"]
 ClientAuthMethod = Literal["post", "basic"]

@@ -12,13 +12,13 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx2
 
-from adapters.auth.config import TokenEndpointConfig
-from adapters.auth.redaction import Scrubber
-from adapters.auth.token_request import build_token_request
-from adapters.auth.token_response import RawTokenResponse, classify_token_response
-from domain.clock import Clock, SystemClock
-from domain.errors import FailureKind
-from domain.ports import FetchFailure, ScopeSet, TokenResponse
+from ozon_mcp.adapters.auth.config import TokenEndpointConfig
+from ozon_mcp.adapters.auth.redaction import Scrubber
+from ozon_mcp.adapters.auth.token_request import build_token_request
+from ozon_mcp.adapters.auth.token_response import RawTokenResponse, classify_token_response
+from ozon_mcp.domain.clock import Clock, SystemClock
+from ozon_mcp.domain.errors import FailureKind
+from ozon_mcp.domain.ports import FetchFailure, ScopeSet, TokenResponse
 
 USER_AGENT = "ozon-mcp token client"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from domain.errors import OzonMcpError, TokenAcquisitionError
+from ozon_mcp.domain.errors import OzonMcpError, TokenAcquisitionError
 
 
 class ProviderClosedError(OzonMcpError, RuntimeError):

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 
-from adapters.auth.stats import AuthCounters
-from domain.clock import Clock
-from domain.errors import FailureKind
-from domain.lifecycle import FetchOutcome, FetchTicket
-from domain.token import AccessToken
+from ozon_mcp.adapters.auth.stats import AuthCounters
+from ozon_mcp.domain.clock import Clock
+from ozon_mcp.domain.errors import FailureKind
+from ozon_mcp.domain.lifecycle import FetchOutcome, FetchTicket
+from ozon_mcp.domain.token import AccessToken
 
 LOGGER_NAME = "ozon_mcp.auth"
 

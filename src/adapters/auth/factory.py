@@ -5,16 +5,16 @@ from __future__ import annotations
 import logging
 import random
 
-from adapters.auth.cache import InMemoryTokenCache
-from adapters.auth.config import TokenEndpointConfig
-from adapters.auth.endpoint import HttpTokenEndpoint
-from adapters.auth.provider import Sleep, TokenProvider
-from adapters.auth.sync_provider import SyncTokenProvider
-from domain.clock import Clock, SystemClock
-from domain.lifecycle import TokenLifecycle
-from domain.lifetime import LifetimeRules
-from domain.ports import TokenCache
-from domain.retry import RandomSource, RetryPolicy
+from ozon_mcp.adapters.auth.cache import InMemoryTokenCache
+from ozon_mcp.adapters.auth.config import TokenEndpointConfig
+from ozon_mcp.adapters.auth.endpoint import HttpTokenEndpoint
+from ozon_mcp.adapters.auth.provider import Sleep, TokenProvider
+from ozon_mcp.adapters.auth.sync_provider import SyncTokenProvider
+from ozon_mcp.domain.clock import Clock, SystemClock
+from ozon_mcp.domain.lifecycle import TokenLifecycle
+from ozon_mcp.domain.lifetime import LifetimeRules
+from ozon_mcp.domain.ports import TokenCache
+from ozon_mcp.domain.retry import RandomSource, RetryPolicy
 
 
 def build_token_provider(

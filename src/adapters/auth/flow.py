@@ -17,7 +17,7 @@ from collections.abc import Generator, MutableMapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from domain.token import AccessToken
+from ozon_mcp.domain.token import AccessToken
 
 UNAUTHORIZED = 401
 

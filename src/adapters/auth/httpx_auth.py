@@ -16,17 +16,17 @@ import logging
 import httpx
 from pydantic import SecretStr
 
-from adapters.auth.bearer_auth import ProviderBearerAuth
-from adapters.auth.config import ClientAuthMethod, RequestFormat, TokenEndpointConfig
-from adapters.auth.endpoint import HttpTokenEndpoint
-from adapters.auth.factory import build_sync_token_provider, build_token_provider
-from adapters.auth.provider import TokenProvider
-from adapters.auth.sync_provider import SyncTokenProvider
-from domain.clock import Clock, SystemClock
-from domain.errors import ConfigurationError
-from domain.lifetime import LifetimeRules
-from domain.ports import TokenCache
-from domain.retry import RandomSource, RetryPolicy
+from ozon_mcp.adapters.auth.bearer_auth import ProviderBearerAuth
+from ozon_mcp.adapters.auth.config import ClientAuthMethod, RequestFormat, TokenEndpointConfig
+from ozon_mcp.adapters.auth.endpoint import HttpTokenEndpoint
+from ozon_mcp.adapters.auth.factory import build_sync_token_provider, build_token_provider
+from ozon_mcp.adapters.auth.provider import TokenProvider
+from ozon_mcp.adapters.auth.sync_provider import SyncTokenProvider
+from ozon_mcp.domain.clock import Clock, SystemClock
+from ozon_mcp.domain.errors import ConfigurationError
+from ozon_mcp.domain.lifetime import LifetimeRules
+from ozon_mcp.domain.ports import TokenCache
+from ozon_mcp.domain.retry import RandomSource, RetryPolicy
 
 
 class ClientCredentialsAuth(ProviderBearerAuth, httpx.Auth):

@@ -19,12 +19,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from adapters.auth.errors import ProviderClosedError, fresh_error
-from adapters.auth.events import LOGGER_NAME, AuthEvents
-from adapters.auth.stats import AuthCounters, ProviderStats
-from domain.clock import Clock
-from domain.errors import FailureKind
-from domain.lifecycle import (
+from ozon_mcp.adapters.auth.errors import ProviderClosedError, fresh_error
+from ozon_mcp.adapters.auth.events import LOGGER_NAME, AuthEvents
+from ozon_mcp.adapters.auth.stats import AuthCounters, ProviderStats
+from ozon_mcp.domain.clock import Clock
+from ozon_mcp.domain.errors import FailureKind
+from ozon_mcp.domain.lifecycle import (
     AwaitFetch,
     Fail,
     FetchTicket,
@@ -34,8 +34,8 @@ from domain.lifecycle import (
     UseToken,
     WaitUntil,
 )
-from domain.ports import CacheKey, FetchFailure, TokenCache, TokenEndpoint, TokenGrant
-from domain.token import AccessToken, token_fingerprint
+from ozon_mcp.domain.ports import CacheKey, FetchFailure, TokenCache, TokenEndpoint, TokenGrant
+from ozon_mcp.domain.token import AccessToken, token_fingerprint
 
 Sleep = Callable[[float], Awaitable[object]]
 RESOURCE_401 = "rejected by the resource server (HTTP 401)"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from domain.lifecycle import LifecycleSnapshot
+from ozon_mcp.domain.lifecycle import LifecycleSnapshot
 
 
 @dataclass(frozen=True)

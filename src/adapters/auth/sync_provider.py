@@ -12,12 +12,12 @@ import logging
 import threading
 from typing import Protocol, runtime_checkable
 
-from adapters.auth.errors import ProviderClosedError, fresh_error
-from adapters.auth.events import LOGGER_NAME, AuthEvents
-from adapters.auth.stats import AuthCounters, ProviderStats
-from domain.clock import Clock
-from domain.errors import FailureKind
-from domain.lifecycle import (
+from ozon_mcp.adapters.auth.errors import ProviderClosedError, fresh_error
+from ozon_mcp.adapters.auth.events import LOGGER_NAME, AuthEvents
+from ozon_mcp.adapters.auth.stats import AuthCounters, ProviderStats
+from ozon_mcp.domain.clock import Clock
+from ozon_mcp.domain.errors import FailureKind
+from ozon_mcp.domain.lifecycle import (
     AwaitFetch,
     Fail,
     FetchTicket,
@@ -27,8 +27,14 @@ from domain.lifecycle import (
     UseToken,
     WaitUntil,
 )
-from domain.ports import CacheKey, FetchFailure, SyncTokenEndpoint, TokenGrant, TokenResponse
-from domain.token import AccessToken, token_fingerprint
+from ozon_mcp.domain.ports import (
+    CacheKey,
+    FetchFailure,
+    SyncTokenEndpoint,
+    TokenGrant,
+    TokenResponse,
+)
+from ozon_mcp.domain.token import AccessToken, token_fingerprint
 
 RESOURCE_401 = "rejected by the resource server (HTTP 401)"
 _JOIN_TIMEOUT = 2.0

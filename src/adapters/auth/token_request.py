@@ -6,9 +6,9 @@ import json
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from adapters.auth.config import TokenEndpointConfig
-from adapters.auth.redaction import basic_credentials
-from domain.ports import ScopeSet
+from ozon_mcp.adapters.auth.config import TokenEndpointConfig
+from ozon_mcp.adapters.auth.redaction import basic_credentials
+from ozon_mcp.domain.ports import ScopeSet
 
 
 @dataclass(frozen=True)

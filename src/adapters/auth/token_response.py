@@ -25,11 +25,11 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, SecretStr, StrictStr, ValidationError
 
-from adapters.auth.jwt import read_jwt_exp
-from adapters.auth.redaction import ScrubText, plain_text
-from domain.errors import FailureKind
-from domain.ports import FetchFailure, TokenGrant, TokenResponse
-from domain.retry import parse_retry_after
+from ozon_mcp.adapters.auth.jwt import read_jwt_exp
+from ozon_mcp.adapters.auth.redaction import ScrubText, plain_text
+from ozon_mcp.domain.errors import FailureKind
+from ozon_mcp.domain.ports import FetchFailure, TokenGrant, TokenResponse
+from ozon_mcp.domain.retry import parse_retry_after
 
 TRANSIENT_STATUSES = frozenset({408, 425, 429})
 PERMANENT_STATUSES = frozenset({400, 401, 403})

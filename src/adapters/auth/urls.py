@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
-from domain.errors import ConfigurationError
+from ozon_mcp.domain.errors import ConfigurationError
 
 _LOOPBACK_NAMES = frozenset({"localhost"})
 

@@ -1,16 +1,16 @@
 """The built-in Ozon Performance API emulator: faithful, stateful, with fault injection.
 
-It routes all operations of the bundled spec (`adapters.openapi.spec.load_spec`), checks bearer
-tokens it issued at `POST /api/client/token`, validates parameters and JSON bodies against the
-spec's schemas (400 naming the field), answers with the spec's example when it is valid, else an
+It routes all operations of the bundled spec (`ozon_mcp.adapters.openapi.spec.load_spec`), checks
+bearer tokens it issued at `POST /api/client/token`, validates parameters and JSON bodies against
+the spec's schemas (400 naming the field), answers with the spec's example when it is valid, else an
 instance synthesized from the response schema, and runs the statistics flow (submit -> status
 NOT_STARTED/IN_PROGRESS/OK -> CSV, ZIP or JSON download) under the spec's limits: one report in
-progress per account (429), 10 campaigns and 62 days per report (400), a daily request budget
-per account (429 with Retry-After). JSON variants of the report submits live at `<path>/json`.
+progress per account (429), 10 campaigns and 62 days per report (400), a daily request budget per
+account (429 with Retry-After). JSON variants of the report submits live at `<path>/json`.
 
 In-process use::
 
-    from adapters.emulator import EmulatorConfig, ScriptedResponse, start_emulator
+    from ozon_mcp.adapters.emulator import EmulatorConfig, ScriptedResponse, start_emulator
     handle = start_emulator(EmulatorConfig(report_delay=0.2))   # free port on 127.0.0.1
     handle.base_url, handle.token_url, handle.env()
     busy = ScriptedResponse(status=503, headers={"Retry-After": "2"})
@@ -20,7 +20,7 @@ In-process use::
     handle.stop()
     # async code: `async with running_emulator(config) as handle: ...`
 
-Standalone: `python -m adapters.emulator --port 8080 [--generic] ...` prints the URL, the
+Standalone: `python -m ozon_mcp.adapters.emulator --port 8080 [--generic] ...` prints the URL, the
 credentials and the env lines for `ozon-mcp serve`; Ctrl-C stops it.
 
 HTTP control surface (JSON bodies; answers `{"ok": true}` unless noted, 400 `{"error"}` on bad

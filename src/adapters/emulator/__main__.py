@@ -1,5 +1,5 @@
-"""`python -m adapters.emulator`: see `adapters.emulator.cli`."""
+"""`python -m ozon_mcp.adapters.emulator`: see `ozon_mcp.adapters.emulator.cli`."""
 
-from adapters.emulator.cli import main
+from ozon_mcp.adapters.emulator.cli import main
 
 raise SystemExit(main())

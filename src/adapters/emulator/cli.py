@@ -1,4 +1,4 @@
-"""`python -m adapters.emulator` (and `ozon-mcp emulator`): run the emulator in the foreground."""
+"""`python -m ozon_mcp.adapters.emulator` (and `ozon-mcp emulator`): run the emulator."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def _seconds(text: str) -> float:
     return value
 
 
-def build_parser(prog: str = "python -m adapters.emulator") -> argparse.ArgumentParser:
+def build_parser(prog: str = "python -m ozon_mcp.adapters.emulator") -> argparse.ArgumentParser:
     """The command-line options (shared with the `ozon-mcp emulator` subcommand)."""
     parser = argparse.ArgumentParser(
         prog=prog,

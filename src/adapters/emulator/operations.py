@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from domain.token import token_fingerprint
+from ozon_mcp.domain.token import token_fingerprint
 
 from .errors import ApiError, json_response
 from .faults import OperationFault

@@ -17,7 +17,7 @@ from typing import Any
 
 import uvicorn
 
-from adapters.openapi.spec import LoadedSpec, load_spec
+from ozon_mcp.adapters.openapi.spec import LoadedSpec, load_spec
 
 from .app import build_app
 from .config import EmulatorConfig

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any
 
-from adapters.openapi.spec import LoadedSpec
+from ozon_mcp.adapters.openapi.spec import LoadedSpec
 
 JSON = "application/json"
 

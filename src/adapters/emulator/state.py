@@ -7,7 +7,7 @@ import json
 import threading
 from dataclasses import dataclass, field
 
-from adapters.openapi.spec import LoadedSpec
+from ozon_mcp.adapters.openapi.spec import LoadedSpec
 
 from .budget import DailyBudget
 from .clock import EmulatorClock

@@ -14,7 +14,7 @@ import uuid
 import zlib
 from typing import Any
 
-from adapters.openapi.spec import LoadedSpec
+from ozon_mcp.adapters.openapi.spec import LoadedSpec
 
 from .spec_index import Operation
 from .validation import SpecValidator

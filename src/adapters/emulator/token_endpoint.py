@@ -16,7 +16,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from domain.token import token_fingerprint
+from ozon_mcp.domain.token import token_fingerprint
 
 from .errors import json_response
 from .requestlog import BodyFormat, ClientAuth, RecordedRequest

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from domain.token import token_fingerprint
+from ozon_mcp.domain.token import token_fingerprint
 
 from .clock import EmulatorClock
 

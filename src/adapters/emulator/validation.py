@@ -20,7 +20,7 @@ from jsonschema.exceptions import ValidationError
 from referencing import Registry
 from referencing.jsonschema import DRAFT4
 
-from adapters.openapi.spec import LoadedSpec
+from ozon_mcp.adapters.openapi.spec import LoadedSpec
 
 from .errors import ApiError
 from .spec_index import Operation, Parameter

@@ -16,10 +16,16 @@ from typing import Any
 from mcp import types
 from mcp.server import Server, ServerRequestContext
 
-from adapters.mcp.status import AUTH_STATUS_TOOL, auth_status_result
-from adapters.mcp.upstream import UpstreamClient, UpstreamError, UpstreamRequest
-from adapters.openapi import ArgumentError, OperationTool, SpecError, render_response, scrub
-from domain.errors import TokenAcquisitionError
+from ozon_mcp.adapters.mcp.status import AUTH_STATUS_TOOL, auth_status_result
+from ozon_mcp.adapters.mcp.upstream import UpstreamClient, UpstreamError, UpstreamRequest
+from ozon_mcp.adapters.openapi import (
+    ArgumentError,
+    OperationTool,
+    SpecError,
+    render_response,
+    scrub,
+)
+from ozon_mcp.domain.errors import TokenAcquisitionError
 
 log = logging.getLogger("ozon_mcp.server")
 

@@ -10,11 +10,16 @@ Typical use::
     result = render_response(status, content_type, body, operation="ListCampaigns")
 """
 
-from adapters.openapi.binding import BodyBinding, ParameterBinding, PreparedRequest
-from adapters.openapi.naming import OperationAnnotations
-from adapters.openapi.results import DEFAULT_LIMIT_BYTES, RenderedResult, render_response, scrub
-from adapters.openapi.schema import SchemaConverter
-from adapters.openapi.spec import (
+from ozon_mcp.adapters.openapi.binding import BodyBinding, ParameterBinding, PreparedRequest
+from ozon_mcp.adapters.openapi.naming import OperationAnnotations
+from ozon_mcp.adapters.openapi.results import (
+    DEFAULT_LIMIT_BYTES,
+    RenderedResult,
+    render_response,
+    scrub,
+)
+from ozon_mcp.adapters.openapi.schema import SchemaConverter
+from ozon_mcp.adapters.openapi.spec import (
     LoadedSpec,
     Repair,
     SpecError,
@@ -24,13 +29,13 @@ from adapters.openapi.spec import (
     repair_spec,
     resolve_pointer,
 )
-from adapters.openapi.tools import (
+from ozon_mcp.adapters.openapi.tools import (
     DEFAULT_DESCRIPTION_LIMIT,
     DEFAULT_PARAMETER_DESCRIPTION_LIMIT,
     OperationTool,
     build_tools,
 )
-from adapters.openapi.validation import ArgumentError
+from ozon_mcp.adapters.openapi.validation import ArgumentError
 
 __all__ = [
     "DEFAULT_DESCRIPTION_LIMIT",

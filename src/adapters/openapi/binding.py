@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import quote, urlencode
 
-from adapters.openapi.validation import ArgumentError
+from ozon_mcp.adapters.openapi.validation import ArgumentError
 
 Location = Literal["path", "query", "header", "cookie"]
 

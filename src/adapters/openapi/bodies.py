@@ -11,12 +11,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.openapi.binding import BodyBinding
-from adapters.openapi.media import pick_json
-from adapters.openapi.naming import unique_argument
-from adapters.openapi.schema import SchemaConverter, follow_refs
-from adapters.openapi.spec import JsonObject, SpecError, escape_token
-from adapters.openapi.text import trim
+from ozon_mcp.adapters.openapi.binding import BodyBinding
+from ozon_mcp.adapters.openapi.media import pick_json
+from ozon_mcp.adapters.openapi.naming import unique_argument
+from ozon_mcp.adapters.openapi.schema import SchemaConverter, follow_refs
+from ozon_mcp.adapters.openapi.spec import JsonObject, SpecError, escape_token
+from ozon_mcp.adapters.openapi.text import trim
 
 
 @dataclass(frozen=True)

@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, cast
 
-from adapters.openapi.binding import DEFAULT_STYLE, BodyBinding, Location, ParameterBinding
-from adapters.openapi.bodies import request_body
-from adapters.openapi.media import json_rank
-from adapters.openapi.naming import unique_argument
-from adapters.openapi.outputs import output_schema
-from adapters.openapi.schema import SchemaConverter, follow_refs
-from adapters.openapi.spec import JsonObject, SpecError, escape_token
-from adapters.openapi.text import one_line, rewrite_doc_links, tidy, trim
+from ozon_mcp.adapters.openapi.binding import DEFAULT_STYLE, BodyBinding, Location, ParameterBinding
+from ozon_mcp.adapters.openapi.bodies import request_body
+from ozon_mcp.adapters.openapi.media import json_rank
+from ozon_mcp.adapters.openapi.naming import unique_argument
+from ozon_mcp.adapters.openapi.outputs import output_schema
+from ozon_mcp.adapters.openapi.schema import SchemaConverter, follow_refs
+from ozon_mcp.adapters.openapi.spec import JsonObject, SpecError, escape_token
+from ozon_mcp.adapters.openapi.text import one_line, rewrite_doc_links, tidy, trim
 
 TITLE_LIMIT = 120
 _LOCATIONS: tuple[Location, ...] = ("path", "query", "header", "cookie")

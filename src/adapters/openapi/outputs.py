@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from adapters.openapi.media import promises_json
-from adapters.openapi.schema import SchemaConverter, follow_refs
-from adapters.openapi.spec import JsonObject, escape_token
+from ozon_mcp.adapters.openapi.media import promises_json
+from ozon_mcp.adapters.openapi.schema import SchemaConverter, follow_refs
+from ozon_mcp.adapters.openapi.spec import JsonObject, escape_token
 
 
 def output_schema(

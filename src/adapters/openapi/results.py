@@ -18,7 +18,7 @@ from html import unescape
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-from adapters.openapi.text import one_line
+from ozon_mcp.adapters.openapi.text import one_line
 
 DEFAULT_LIMIT_BYTES = 100_000
 ERROR_MESSAGE_LIMIT = 500

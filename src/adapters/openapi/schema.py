@@ -15,8 +15,8 @@ import re
 from collections.abc import Iterable
 from typing import Any, Literal
 
-from adapters.openapi.spec import JsonObject, SpecError, escape_token, resolve_pointer
-from adapters.openapi.text import rewrite_doc_links, tidy, trim
+from ozon_mcp.adapters.openapi.spec import JsonObject, SpecError, escape_token, resolve_pointer
+from ozon_mcp.adapters.openapi.text import rewrite_doc_links, tidy, trim
 
 Direction = Literal["input", "output"]
 

@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from domain.errors import ConfigurationError
+from ozon_mcp.domain.errors import ConfigurationError
 
 log = logging.getLogger("ozon_mcp.openapi")
 
@@ -99,7 +99,9 @@ class LoadedSpec:
 
 def bundled_spec_path() -> Path:
     """Where the bundled Ozon Performance spec lives inside the installed package."""
-    return Path(str(resources.files("adapters.openapi").joinpath("data", BUNDLED_SPEC_NAME)))
+    return Path(
+        str(resources.files("ozon_mcp.adapters.openapi").joinpath("data", BUNDLED_SPEC_NAME))
+    )
 
 
 def load_spec(source: str | Path | None = None) -> LoadedSpec:

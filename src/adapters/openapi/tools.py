@@ -13,17 +13,26 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from adapters.openapi.binding import BodyBinding, ParameterBinding, PreparedRequest, build_request
-from adapters.openapi.naming import (
+from ozon_mcp.adapters.openapi.binding import (
+    BodyBinding,
+    ParameterBinding,
+    PreparedRequest,
+    build_request,
+)
+from ozon_mcp.adapters.openapi.naming import (
     OperationAnnotations,
     annotations_for,
     base_name,
     unique_names,
 )
-from adapters.openapi.operation import OperationParts, describe_operation
-from adapters.openapi.schema import find_cyclic_refs
-from adapters.openapi.spec import LoadedSpec, SpecError
-from adapters.openapi.validation import check_arguments, coerce_arguments, compile_validator
+from ozon_mcp.adapters.openapi.operation import OperationParts, describe_operation
+from ozon_mcp.adapters.openapi.schema import find_cyclic_refs
+from ozon_mcp.adapters.openapi.spec import LoadedSpec, SpecError
+from ozon_mcp.adapters.openapi.validation import (
+    check_arguments,
+    coerce_arguments,
+    compile_validator,
+)
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator

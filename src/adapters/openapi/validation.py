@@ -6,8 +6,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from adapters.openapi.text import one_line
-from domain.errors import OzonMcpError
+from ozon_mcp.adapters.openapi.text import one_line
+from ozon_mcp.domain.errors import OzonMcpError
 
 if TYPE_CHECKING:
     # jsonschema costs ~40 ms to import; the server needs it only from the first tool call.

@@ -10,8 +10,8 @@ from collections.abc import Iterable
 
 from pydantic import SecretStr
 
-from adapters.auth import InMemoryTokenCache, SyncTokenProvider, TokenProvider
-from domain import (
+from ozon_mcp.adapters.auth import InMemoryTokenCache, SyncTokenProvider, TokenProvider
+from ozon_mcp.domain import (
     AccessToken,
     CacheKey,
     FailureKind,

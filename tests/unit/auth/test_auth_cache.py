@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from auth_support import token_value
 
-from adapters.auth import InMemoryTokenCache
-from domain import AccessToken, CacheKey, ScopeSet
+from ozon_mcp.adapters.auth import InMemoryTokenCache
+from ozon_mcp.domain import AccessToken, CacheKey, ScopeSet
 
 pytestmark = pytest.mark.anyio
 

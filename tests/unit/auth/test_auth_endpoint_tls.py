@@ -6,7 +6,7 @@ import ssl
 
 from pydantic import SecretStr
 
-from adapters.auth import HttpTokenEndpoint, TokenEndpointConfig
+from ozon_mcp.adapters.auth import HttpTokenEndpoint, TokenEndpointConfig
 
 
 def _endpoint() -> HttpTokenEndpoint:

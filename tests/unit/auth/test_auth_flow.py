@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 import pytest
 from auth_support import token_value
 
-from adapters.auth.flow import Invalidate, NeedToken, Send, bearer_flow
-from domain import AccessToken
+from ozon_mcp.adapters.auth.flow import Invalidate, NeedToken, Send, bearer_flow
+from ozon_mcp.domain import AccessToken
 
 
 @dataclass

@@ -8,8 +8,8 @@ import pytest
 from auth_support import ScriptedEndpoint, async_provider, sync_provider
 from pydantic import SecretStr
 
-from adapters import ClientCredentialsAuth
-from domain import ConfigurationError, FakeClock
+from ozon_mcp.adapters import ClientCredentialsAuth
+from ozon_mcp.domain import ConfigurationError, FakeClock
 
 URL = "https://auth.example.com/token"
 SECRET = "client-secret-never-shown"
@@ -58,7 +58,7 @@ def test_bad_arguments_fail_at_construction_with_a_clear_message(
 
 
 def test_max_retries_and_a_retry_policy_are_mutually_exclusive() -> None:
-    from domain import RetryPolicy
+    from ozon_mcp.domain import RetryPolicy
 
     with pytest.raises(ConfigurationError, match="not both"):
         _auth(max_retries=1, retry=RetryPolicy())

@@ -8,7 +8,7 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.auth import read_jwt_exp
+from ozon_mcp.adapters.auth import read_jwt_exp
 
 
 def _segment(document: object) -> str:

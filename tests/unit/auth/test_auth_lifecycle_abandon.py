@@ -7,7 +7,7 @@ import random
 import pytest
 from pydantic import SecretStr
 
-from domain import (
+from ozon_mcp.domain import (
     FakeClock,
     LifecycleProtocolError,
     LifecycleState,
@@ -16,7 +16,7 @@ from domain import (
     TokenLifecycle,
     UseToken,
 )
-from domain.lifecycle import FetchTicket
+from ozon_mcp.domain.lifecycle import FetchTicket
 
 
 def _started(lifecycle: TokenLifecycle) -> FetchTicket:

@@ -18,8 +18,8 @@ from auth_support import (
     unavailable,
 )
 
-from adapters.auth import InMemoryTokenCache, ProviderClosedError
-from domain import (
+from ozon_mcp.adapters.auth import InMemoryTokenCache, ProviderClosedError
+from ozon_mcp.domain import (
     FakeClock,
     InvalidCredentialsError,
     RetryPolicy,

@@ -9,7 +9,7 @@ from urllib.parse import quote, quote_plus, unquote_plus
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.auth.redaction import REDACTED, Scrubber, basic_credentials, form_encode
+from ozon_mcp.adapters.auth.redaction import REDACTED, Scrubber, basic_credentials, form_encode
 
 secrets = st.text(
     st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=16, max_size=40

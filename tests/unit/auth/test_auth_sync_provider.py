@@ -7,8 +7,13 @@ import threading
 import pytest
 from auth_support import ScriptedEndpoint, refused, sync_provider, unavailable
 
-from adapters.auth import ProviderClosedError
-from domain import FakeClock, InvalidCredentialsError, RetryPolicy, TokenEndpointUnavailableError
+from ozon_mcp.adapters.auth import ProviderClosedError
+from ozon_mcp.domain import (
+    FakeClock,
+    InvalidCredentialsError,
+    RetryPolicy,
+    TokenEndpointUnavailableError,
+)
 
 NO_WAIT = RetryPolicy(base=0.0, max_retries=2)
 

@@ -9,10 +9,10 @@ from urllib.parse import parse_qsl, unquote_plus
 import pytest
 from pydantic import SecretStr
 
-from adapters.auth import TokenEndpointConfig
-from adapters.auth.token_request import build_token_request
-from domain.errors import ConfigurationError
-from domain.ports import ScopeSet
+from ozon_mcp.adapters.auth import TokenEndpointConfig
+from ozon_mcp.adapters.auth.token_request import build_token_request
+from ozon_mcp.domain.errors import ConfigurationError
+from ozon_mcp.domain.ports import ScopeSet
 
 URL = "https://auth.example.com/oauth/token"
 SECRET = "s3cret: with spaces & symbols/+"

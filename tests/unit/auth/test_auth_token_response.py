@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.auth.redaction import Scrubber
-from adapters.auth.token_response import RawTokenResponse, classify_token_response
-from domain.errors import FailureKind
-from domain.ports import FetchFailure, TokenGrant, TokenResponse
+from ozon_mcp.adapters.auth.redaction import Scrubber
+from ozon_mcp.adapters.auth.token_response import RawTokenResponse, classify_token_response
+from ozon_mcp.domain.errors import FailureKind
+from ozon_mcp.domain.ports import FetchFailure, TokenGrant, TokenResponse
 
 SECRET = "a-very-secret-client-secret-42"
 TOKEN = "issued-access-token-0123456789abcdef"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.auth import is_loopback_host, validate_token_url
-from domain.errors import ConfigurationError
+from ozon_mcp.adapters.auth import is_loopback_host, validate_token_url
+from ozon_mcp.domain.errors import ConfigurationError
 
 
 @pytest.mark.parametrize(

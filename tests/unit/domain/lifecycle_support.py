@@ -9,7 +9,7 @@ import math
 
 from pydantic import SecretStr
 
-from domain import (
+from ozon_mcp.domain import (
     AccessToken,
     FailureKind,
     FakeClock,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lifecycle_support import JUST_BELOW_ONE, acquire, grant, new_lifecycle, permanent, transient
 
-from domain import (
+from ozon_mcp.domain import (
     AccessToken,
     AwaitFetch,
     Fail,

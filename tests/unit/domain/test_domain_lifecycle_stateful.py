@@ -34,7 +34,7 @@ from hypothesis.stateful import (
 )
 from lifecycle_support import JUST_BELOW_ONE, StubRandom, grant
 
-from domain import (
+from ozon_mcp.domain import (
     AccessToken,
     AwaitFetch,
     BackgroundStep,

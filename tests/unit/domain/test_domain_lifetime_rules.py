@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain import (
+from ozon_mcp.domain import (
     LifetimeRules,
     LifetimeSource,
     MalformedTokenResponseError,

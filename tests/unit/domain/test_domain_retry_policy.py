@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lifecycle_support import JUST_BELOW_ONE, StubRandom
 
-from domain import RetryPolicy, parse_retry_after
+from ozon_mcp.domain import RetryPolicy, parse_retry_after
 
 POLICY = RetryPolicy()
 WALL = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

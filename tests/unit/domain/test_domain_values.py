@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from lifecycle_support import acquire, grant, new_lifecycle
 from pydantic import SecretStr
 
-from domain import (
+from ozon_mcp.domain import (
     AccessToken,
     CacheKey,
     ConfigurationError,

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lifecycle_support import StubRandom, grant, permanent, transient
 
-from domain import (
+from ozon_mcp.domain import (
     AccessToken,
     AwaitFetch,
     Decision,

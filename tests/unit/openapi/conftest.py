@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from adapters.openapi import LoadedSpec, OperationTool, build_tools, load_spec
+from ozon_mcp.adapters.openapi import LoadedSpec, OperationTool, build_tools, load_spec
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from adapters.openapi import LoadedSpec, OperationTool, build_tools, repair_spec
+from ozon_mcp.adapters.openapi import LoadedSpec, OperationTool, build_tools, repair_spec
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "specs"
 HMRC = FIXTURES / "hmrc-hello-world-1.0.openapi.json"

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.openapi import ArgumentError
-from adapters.openapi.validation import coerce_arguments
+from ozon_mcp.adapters.openapi import ArgumentError
+from ozon_mcp.adapters.openapi.validation import coerce_arguments
 
 UINT64 = {"type": "string", "format": "uint64"}
 SCHEMA: dict[str, Any] = {

@@ -9,7 +9,13 @@ import pytest
 from jsonschema import Draft202012Validator
 from openapi_support import GENERIC_SPECS, HMRC, PAYPAL, VIRTO
 
-from adapters.openapi import ArgumentError, OperationTool, PreparedRequest, build_tools, load_spec
+from ozon_mcp.adapters.openapi import (
+    ArgumentError,
+    OperationTool,
+    PreparedRequest,
+    build_tools,
+    load_spec,
+)
 
 PAYPAL_NAMES = [
     "webhooks.post",

@@ -9,7 +9,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from openapi_support import json_body, make_spec, one_tool
 
-from adapters.openapi import ArgumentError, BodyBinding, PreparedRequest, build_tools
+from ozon_mcp.adapters.openapi import ArgumentError, BodyBinding, PreparedRequest, build_tools
 
 ORDER_SCHEMA = {
     "type": "object",

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.openapi.naming import (
+from ozon_mcp.adapters.openapi.naming import (
     MAX_NAME_LENGTH,
     OperationAnnotations,
     annotations_for,
     base_name,
     unique_names,
 )
-from adapters.openapi.text import one_line, rewrite_doc_links, tidy, trim
+from ozon_mcp.adapters.openapi.text import one_line, rewrite_doc_links, tidy, trim
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from adapters.openapi import LoadedSpec, OperationTool, build_tools
+from ozon_mcp.adapters.openapi import LoadedSpec, OperationTool, build_tools
 
 OZON_OPERATION_IDS = [
     "ListCampaigns",

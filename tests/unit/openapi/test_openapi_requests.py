@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openapi_support import json_body, one_tool
 
-from adapters.openapi import ArgumentError, OperationTool, PreparedRequest
-from domain.errors import OzonMcpError
+from ozon_mcp.adapters.openapi import ArgumentError, OperationTool, PreparedRequest
+from ozon_mcp.domain.errors import OzonMcpError
 
 BID_SCHEMA = {
     "type": "object",

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.openapi import RenderedResult, render_response, scrub
+from ozon_mcp.adapters.openapi import RenderedResult, render_response, scrub
 
 JSON = "application/json"
 

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from adapters.openapi import SchemaConverter, SpecError
-from adapters.openapi.schema import Direction, find_cyclic_refs
+from ozon_mcp.adapters.openapi import SchemaConverter, SpecError
+from ozon_mcp.adapters.openapi.schema import Direction, find_cyclic_refs
 
 
 def convert(

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from openapi_support import GENERIC_SPECS, make_spec, one_tool, read_json
 
-from adapters.openapi import (
+from ozon_mcp.adapters.openapi import (
     Repair,
     SpecError,
     build_tools,
