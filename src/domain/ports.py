@@ -108,3 +108,19 @@ class TokenCache(Protocol):
     async def discard(self, key: CacheKey, fingerprint: str) -> None:
         """Forget the token for `key`, only if it is still the one with `fingerprint`."""
         ...
+
+
+class SyncTokenCache(Protocol):
+    """The same as `TokenCache`, for threaded programs (one cache object may implement both)."""
+
+    def load_sync(self, key: CacheKey) -> AccessToken | None:
+        """The cached token for `key`, or None; expired tokens may be returned (callers check)."""
+        ...
+
+    def store_sync(self, key: CacheKey, token: AccessToken) -> None:
+        """Keep `token` as the current one for `key`."""
+        ...
+
+    def discard_sync(self, key: CacheKey, fingerprint: str) -> None:
+        """Forget the token for `key`, only if it is still the one with `fingerprint`."""
+        ...

@@ -19,22 +19,35 @@ class InMemoryTokenCache:
         self._tokens: dict[CacheKey, AccessToken] = {}
         self._lock = threading.Lock()
 
-    async def load(self, key: CacheKey) -> AccessToken | None:
+    def load_sync(self, key: CacheKey) -> AccessToken | None:
         """The token stored for `key`, possibly expired (callers check), or None."""
         with self._lock:
             return self._tokens.get(key)
 
-    async def store(self, key: CacheKey, token: AccessToken) -> None:
+    def store_sync(self, key: CacheKey, token: AccessToken) -> None:
         """Make `token` the current one for `key`."""
         with self._lock:
             self._tokens[key] = token
 
-    async def discard(self, key: CacheKey, fingerprint: str) -> None:
+    def discard_sync(self, key: CacheKey, fingerprint: str) -> None:
         """Forget the token for `key` if it is still the one with `fingerprint`."""
         with self._lock:
             current = self._tokens.get(key)
             if current is not None and current.fingerprint == fingerprint:
                 del self._tokens[key]
+
+    # The async side does the same dict operations: they never wait on I/O.
+    async def load(self, key: CacheKey) -> AccessToken | None:
+        """The token stored for `key`, possibly expired (callers check), or None."""
+        return self.load_sync(key)
+
+    async def store(self, key: CacheKey, token: AccessToken) -> None:
+        """Make `token` the current one for `key`."""
+        self.store_sync(key, token)
+
+    async def discard(self, key: CacheKey, fingerprint: str) -> None:
+        """Forget the token for `key` if it is still the one with `fingerprint`."""
+        self.discard_sync(key, fingerprint)
 
     @property
     def size(self) -> int:
