@@ -8,7 +8,13 @@ from collections.abc import Callable
 import httpx2
 import pytest
 
-from ozon_mcp.adapters.emulator import EmulatorConfig, EmulatorHandle, ScriptedResponse
+from ozon_mcp.adapters.emulator import (
+    Delivery,
+    EmulatorConfig,
+    EmulatorHandle,
+    RandomTokenFaults,
+    ScriptedResponse,
+)
 
 TokenBody = Callable[[EmulatorConfig], dict[str, str]]
 
@@ -201,3 +207,92 @@ def test_clear_faults_also_clears_token_script_and_latency(
     started = time.monotonic()
     assert get_token(emulator, token_request_body).status_code == 200
     assert time.monotonic() - started < 5
+
+
+def test_a_scripted_body_can_be_gzipped_trickled_or_cut_short(
+    emulator: EmulatorHandle, token_request_body: TokenBody
+) -> None:
+    document = {"access_token": "abc", "padding": "x" * 400}
+    emulator.control.script_token_responses(
+        [
+            ScriptedResponse(json=document, delivery=Delivery(gzip=True)),
+            ScriptedResponse(json=document, delivery=Delivery(trickle=0.05, chunk_size=100)),
+            ScriptedResponse(json=document, delivery=Delivery(cut_after=50)),
+        ]
+    )
+
+    compressed = get_token(emulator, token_request_body)
+    started = time.monotonic()
+    trickled = get_token(emulator, token_request_body)
+    trickle_time = time.monotonic() - started
+    with pytest.raises(httpx2.RemoteProtocolError):
+        get_token(emulator, token_request_body)
+
+    assert compressed.headers["content-encoding"] == "gzip"
+    assert compressed.json() == document  # the client decompressed it
+    assert trickled.json() == document
+    assert trickle_time >= 0.2  # five 100-byte chunks, 0.05 s before each after the first
+    assert get_token(emulator, token_request_body).status_code == 200
+
+
+def test_an_echoing_answer_reflects_the_request_in_body_headers_and_location(
+    emulator: EmulatorHandle, token_request_body: TokenBody
+) -> None:
+    emulator.control.script_token_responses(
+        [
+            ScriptedResponse(
+                status=302,
+                headers={"Location": "http://127.0.0.1:9/steal?{echo}"},
+                json={"error": "invalid_client", "error_description": "got {echo}"},
+                echo=True,
+            )
+        ]
+    )
+    secret = emulator.config.secret_value
+
+    response = httpx2.post(
+        emulator.token_url,
+        json=token_request_body(emulator.config),
+        headers={"Authorization": "Basic c2VjcmV0"},
+    )
+
+    assert secret in response.json()["error_description"]
+    assert secret in response.headers["x-echo-body"]  # percent-encoding keeps the demo secret
+    assert response.headers["x-echo-authorization"] == "Basic c2VjcmV0"
+    assert secret in response.headers["location"]
+
+
+def test_an_operation_fault_can_echo_the_bearer_token_and_use_any_content_type(
+    emulator: EmulatorHandle, api_client: httpx2.Client, emulator_token: str
+) -> None:
+    emulator.control.set_operation_fault("GetLimitsList", status=502, echo=True, count=1)
+    emulator.control.set_operation_fault(
+        "ListCampaigns", status=200, body=b"<html>hi</html>", content_type="text/html", count=1
+    )
+
+    echoed = api_client.get("/api/client/limits/list")
+    html = api_client.get("/api/client/campaign")
+
+    assert echoed.status_code == 502
+    assert emulator_token in echoed.json()["error"]
+    assert echoed.headers["x-echo-authorization"] == f"Bearer {emulator_token}"
+    assert html.headers["content-type"].startswith("text/html")
+    assert html.text == "<html>hi</html>"
+
+
+def test_random_token_faults_are_seeded_counted_and_cleared(
+    emulator: EmulatorHandle, token_request_body: TokenBody
+) -> None:
+    emulator.control.set_random_token_faults(
+        RandomTokenFaults(status_503=0.3, status_429=0.2, seed=7)
+    )
+    statuses = [get_token(emulator, token_request_body).status_code for _ in range(40)]
+    drawn = emulator.control.random_token_faults_drawn()
+    emulator.control.clear_faults()
+
+    assert drawn == {"503": statuses.count(503), "429": statuses.count(429)}
+    assert 5 <= drawn["503"] <= 20
+    assert statuses.count(200) == emulator.control.tokens_issued
+    assert get_token(emulator, token_request_body).status_code == 200
+    with pytest.raises(ValueError, match="sum"):
+        RandomTokenFaults(status_503=0.7, status_429=0.7)

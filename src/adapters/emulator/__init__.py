@@ -34,13 +34,24 @@ input; these requests are not recorded in the request log):
     POST   /__emulator__/token/script     {"responses": [{"status": 503, "headers": {...},
                                              "body": "text" | "body_base64": "..." | "json": {...},
                                              "content_type": "...", "drop_connection": false,
-                                             "mint_access_token": false}, ...]} -> {"queued": n}
+                                             "mint_access_token": false, "latency": 0,
+                                             "echo": false, "gzip": false, "trickle": 0,
+                                             "chunk_size": 1024, "cut_after": null}, ...]}
+                                             -> {"queued": n}   ("{echo}" in a header or JSON
+                                             string is replaced by what the request carried)
     POST   /__emulator__/token/latency    {"seconds": 0.5}
     POST   /__emulator__/token/expires-in {"seconds": 5}      lifetime of tokens issued from now
+    POST   /__emulator__/token/random-faults {"status_503": 0.1, "status_429": 0.03, "timeout":
+                                             0.02, "retry_after": 1, "hang_seconds": 12,
+                                             "seed": 0}   random token faults (stats count them)
+    DELETE /__emulator__/token/random-faults  stop them
     POST   /__emulator__/revoke           -> {"revoked": n}  every token issued so far
     POST   /__emulator__/faults           {"operation_id": "ListCampaigns", "status": 500,
                                              "latency": 0.0, "body": "...", "count": null,
-                                             "headers": {...}, "drop_connection": false}
+                                             "headers": {...}, "drop_connection": false,
+                                             "content_type": "application/json", "echo": false,
+                                             "gzip": false, "trickle": 0, "chunk_size": 1024,
+                                             "cut_after": null}
     DELETE /__emulator__/faults           clear operation faults, token script and latency
     POST   /__emulator__/clock/advance    {"seconds": 1800}  expire tokens, finish reports
     POST   /__emulator__/reports/delay    {"seconds": 0.1}
@@ -53,7 +64,7 @@ from __future__ import annotations
 
 from .config import EmulatorConfig
 from .control import EmulatorControl
-from .faults import OperationFault, ScriptedResponse
+from .faults import Delivery, OperationFault, RandomTokenFaults, ScriptedResponse
 from .requestlog import RecordedRequest
 from .server import EmulatorHandle, EmulatorStartError, running_emulator, start_emulator
 from .token_endpoint import TOKEN_PATH
@@ -61,11 +72,13 @@ from .tokens import read_claims
 
 __all__ = [
     "TOKEN_PATH",
+    "Delivery",
     "EmulatorConfig",
     "EmulatorControl",
     "EmulatorHandle",
     "EmulatorStartError",
     "OperationFault",
+    "RandomTokenFaults",
     "RecordedRequest",
     "ScriptedResponse",
     "read_claims",

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .config import validate_daily_budget, validate_report_delay
-from .faults import OperationFault, ScriptedResponse
+from .faults import PLAIN, Delivery, OperationFault, RandomTokenFaults, ScriptedResponse
 from .requestlog import RecordedRequest
 from .state import EmulatorState
 
@@ -34,6 +34,15 @@ class EmulatorControl:
     def set_expires_in(self, seconds: int) -> None:
         """The lifetime (and `expires_in`) of tokens issued from now on."""
         self._state.token_settings.set(seconds)
+
+    def set_random_token_faults(self, faults: RandomTokenFaults | None) -> None:
+        """Fail token requests at random (shares of 503, 429 and timeouts; None to stop).
+        Scripted answers still come first."""
+        self._state.faults.set_random_token_faults(faults)
+
+    def random_token_faults_drawn(self) -> dict[str, int]:
+        """How many random token faults of each kind ("503", "429", "timeout") were served."""
+        return self._state.faults.random_faults_drawn()
 
     def revoke_all_tokens(self) -> int:
         """Revoke every token issued so far (API calls with them get 401); returns how many."""
@@ -63,9 +72,14 @@ class EmulatorControl:
         count: int | None = None,
         headers: Mapping[str, str] | None = None,
         drop_connection: bool = False,
+        *,
+        content_type: str = "application/json",
+        delivery: Delivery = PLAIN,
+        echo: bool = False,
     ) -> None:
         """Make authenticated calls of `operation_id` fail (`status`, `body`, `headers`), wait
-        `latency` seconds first, or lose their connection; for `count` calls or until cleared."""
+        `latency` seconds first, or lose their connection; for `count` calls or until cleared.
+        `delivery` compresses, trickles or cuts the body; `echo` reflects the request into it."""
         if operation_id not in self._state.index.by_id:
             close = difflib.get_close_matches(operation_id, self._state.index.by_id, n=3)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
@@ -77,11 +91,15 @@ class EmulatorControl:
             headers=dict(headers or {}),
             count=count,
             drop_connection=drop_connection,
+            content_type=content_type,
+            delivery=delivery,
+            echo=echo,
         )
         self._state.faults.set_operation_fault(operation_id, fault)
 
     def clear_faults(self) -> None:
-        """Remove every fault: operation faults, scripted token answers and token latency."""
+        """Remove every fault: operation faults, scripted token answers, token latency and
+        random token faults."""
         self._state.faults.clear()
 
     # -- time, reports, budget --------------------------------------------------------------
@@ -149,6 +167,7 @@ class EmulatorControl:
             "expires_in": state.token_settings.get(),
             "token_latency": state.faults.token_latency,
             "pending_token_responses": state.faults.pending_token_responses(),
+            "random_token_faults": state.faults.random_faults_drawn(),
             "operation_faults": sorted(state.faults.operation_faults()),
             "daily_budget": state.budget.limit,
             "budget_used": state.budget.snapshot(),

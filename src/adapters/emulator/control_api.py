@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from .control import EmulatorControl
 from .errors import json_response
-from .faults import ScriptedResponse
+from .faults import Delivery, RandomTokenFaults, ScriptedResponse
 
 CONTROL_PREFIX = "/__emulator__"
 
@@ -48,6 +48,8 @@ def control_routes(control: EmulatorControl) -> list[Route]:
         ("/token/script", "POST", _script),
         ("/token/latency", "POST", lambda c, b: c.set_token_latency(_number(b, "seconds"))),
         ("/token/expires-in", "POST", lambda c, b: c.set_expires_in(int(b["seconds"]))),
+        ("/token/random-faults", "POST", _random_faults),
+        ("/token/random-faults", "DELETE", lambda c, b: c.set_random_token_faults(None)),
         ("/revoke", "POST", lambda c, b: {"revoked": c.revoke_all_tokens()}),
         ("/faults", "POST", _fault),
         ("/faults", "DELETE", lambda c, b: c.clear_faults()),
@@ -75,7 +77,8 @@ def _number(body: dict[str, Any], name: str) -> float:
 
 def _script(control: EmulatorControl, body: dict[str, Any]) -> dict[str, Any]:
     """`{"responses": [{"status", "headers", "body" | "body_base64" | "json", "content_type",
-    "drop_connection", "mint_access_token"}, ...]}`."""
+    "drop_connection", "mint_access_token", "latency", "echo", "gzip", "trickle", "chunk_size",
+    "cut_after"}, ...]}`."""
     items = body["responses"]
     if not isinstance(items, list):
         raise ValueError("'responses' must be a list")
@@ -95,14 +98,44 @@ def _script(control: EmulatorControl, body: dict[str, Any]) -> dict[str, Any]:
                 content_type=item.get("content_type"),
                 drop_connection=bool(item.get("drop_connection", False)),
                 mint_access_token=bool(item.get("mint_access_token", False)),
+                latency=float(item.get("latency", 0.0)),
+                delivery=_delivery(item),
+                echo=bool(item.get("echo", False)),
             )
         )
     control.script_token_responses(scripted)
     return {"queued": len(scripted)}
 
 
+def _delivery(item: dict[str, Any]) -> Delivery:
+    """The `gzip`, `trickle`, `chunk_size` and `cut_after` members of a fault, as a Delivery."""
+    cut = item.get("cut_after")
+    return Delivery(
+        gzip=bool(item.get("gzip", False)),
+        trickle=float(item.get("trickle", 0.0)),
+        chunk_size=int(item.get("chunk_size", 1024)),
+        cut_after=None if cut is None else int(cut),
+    )
+
+
+def _random_faults(control: EmulatorControl, body: dict[str, Any]) -> None:
+    """`{"status_503": 0.1, "status_429": 0.03, "timeout": 0.02, "retry_after": 1,
+    "hang_seconds": 12, "seed": 0}`."""
+    control.set_random_token_faults(
+        RandomTokenFaults(
+            status_503=float(body.get("status_503", 0.0)),
+            status_429=float(body.get("status_429", 0.0)),
+            timeout=float(body.get("timeout", 0.0)),
+            retry_after=int(body.get("retry_after", 1)),
+            hang_seconds=float(body.get("hang_seconds", 12.0)),
+            seed=int(body.get("seed", 0)),
+        )
+    )
+
+
 def _fault(control: EmulatorControl, body: dict[str, Any]) -> None:
-    """`{"operation_id", "status", "latency", "body", "count", "headers", "drop_connection"}`."""
+    """`{"operation_id", "status", "latency", "body", "count", "headers", "drop_connection",
+    "content_type", "echo", "gzip", "trickle", "chunk_size", "cut_after"}`."""
     raw = body.get("body")
     control.set_operation_fault(
         str(body["operation_id"]),
@@ -112,4 +145,7 @@ def _fault(control: EmulatorControl, body: dict[str, Any]) -> None:
         count=None if body.get("count") is None else int(body["count"]),
         headers={str(k): str(v) for k, v in (body.get("headers") or {}).items()},
         drop_connection=bool(body.get("drop_connection", False)),
+        content_type=str(body.get("content_type", "application/json")),
+        delivery=_delivery(body),
+        echo=bool(body.get("echo", False)),
     )

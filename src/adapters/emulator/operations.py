@@ -16,7 +16,7 @@ from starlette.types import Receive, Scope, Send
 from ozon_mcp.domain.token import token_fingerprint
 
 from .errors import ApiError, json_response
-from .faults import OperationFault
+from .faults import OperationFault, Received, build_response
 from .requestlog import BodyFormat, RecordedRequest
 from .spec_index import Match, Operation, OperationRole
 from .state import EmulatorState, Pauses
@@ -80,7 +80,7 @@ class OperationsEndpoint:
                 )
             fault = self._state.faults.take_operation_fault(operation.operation_id)
             if fault is not None:
-                injected = await _inject(fault, self._state.pauses)
+                injected = await _inject(fault, self._state.pauses, request)
                 if injected is not None:
                     return injected, fingerprint
             return await self._perform(request, match, record.client_id), fingerprint
@@ -144,14 +144,20 @@ class OperationsEndpoint:
         )
 
 
-async def _inject(fault: OperationFault, pauses: Pauses) -> Outcome | None:
+async def _inject(fault: OperationFault, pauses: Pauses, request: Request) -> Outcome | None:
     """Apply a fault; None means "latency only, now answer normally"."""
     if not await pauses.sleep(fault.latency) or fault.drop_connection:
         return DROP
     if fault.status is None:
         return None
-    body = fault.default_body() if fault.body is None else fault.body
-    return Response(body, fault.status, dict(fault.headers), media_type="application/json")
+    received = None
+    if fault.echo:
+        raw = await request.body()
+        received = Received(raw.decode("utf-8", errors="replace"), dict(request.headers))
+    body, headers = fault.render(received)
+    return build_response(
+        body, fault.status, headers, fault.content_type, fault.delivery, pauses.sleep
+    )
 
 
 def _unauthorized(status: TokenStatus | None) -> ApiError:

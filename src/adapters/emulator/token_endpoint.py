@@ -19,6 +19,7 @@ from starlette.types import Receive, Scope, Send
 from ozon_mcp.domain.token import token_fingerprint
 
 from .errors import json_response
+from .faults import Received, ScriptedResponse, build_response
 from .requestlog import BodyFormat, ClientAuth, RecordedRequest
 from .state import EmulatorState
 from .transport import DROP, Outcome, deliver
@@ -80,15 +81,7 @@ class TokenEndpoint:
         client_auth = _client_auth(request.headers.get("authorization", ""), raw, body_format)
         scripted = state.faults.next_token_response()
         if scripted is not None:
-            minted = None
-            if scripted.mint_access_token and not scripted.drop_connection:
-                minted = state.tokens.issue(state.config.client_id, state.token_settings.get())
-            status = None if scripted.drop_connection else scripted.status
-            self._record(request, status, body_format, client_auth, minted)
-            if scripted.drop_connection:
-                return DROP
-            body, content_type = scripted.render(minted)
-            return Response(body, scripted.status, dict(scripted.headers), media_type=content_type)
+            return await self._scripted(request, raw, scripted, body_format, client_auth)
         issued: str | None = None
         try:
             if request.method != "POST":
@@ -102,6 +95,37 @@ class TokenEndpoint:
             response = exc.to_response()
         self._record(request, response.status_code, body_format, client_auth, issued)
         return response
+
+    async def _scripted(
+        self,
+        request: Request,
+        raw: bytes,
+        scripted: ScriptedResponse,
+        body_format: BodyFormat | None,
+        client_auth: ClientAuth | None,
+    ) -> Outcome:
+        """Answer as the test scripted: late, dropped, echoing, compressed, trickled or cut."""
+        state = self._state
+        if not await state.pauses.sleep(scripted.latency):
+            self._record(request, None, body_format, client_auth, None)
+            return DROP  # shutting down
+        minted = None
+        if scripted.mint_access_token and not scripted.drop_connection:
+            minted = state.tokens.issue(state.config.client_id, state.token_settings.get())
+        status = None if scripted.drop_connection else scripted.status
+        self._record(request, status, body_format, client_auth, minted)
+        if scripted.drop_connection:
+            return DROP
+        received = Received(raw.decode("utf-8", errors="replace"), dict(request.headers))
+        body, content_type = scripted.render(minted, received)
+        return build_response(
+            body,
+            scripted.status,
+            scripted.response_headers(received),
+            content_type,
+            scripted.delivery,
+            state.pauses.sleep,
+        )
 
     def _authenticate(self, token_request: TokenRequest) -> str:
         """Check the grant and the client credentials; return the client id."""
