@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import secrets
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
@@ -56,7 +56,13 @@ class OperationsEndpoint:
             self._record(request, None, None, response.status_code, kind="other")
             await response(scope, receive, send)
             return
-        outcome, fingerprint = await self._answer(request, match)
+        try:
+            outcome, fingerprint = await self._answer(request, match)
+        except ClientDisconnect:
+            # The client gave up (its timeout during injected latency): nobody to answer, but
+            # the call was received and counts.
+            self._record(request, match.operation, None, None)
+            return
         status = outcome.status_code if isinstance(outcome, Response) else None
         self._record(request, match.operation, fingerprint, status)
         if isinstance(outcome, Response):

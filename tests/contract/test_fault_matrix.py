@@ -1,0 +1,418 @@
+"""The fault matrix of docs/reliability.md, asserted row by row against the real product.
+
+Each row of the table (between the fault-matrix markers) names a fault of the token endpoint or
+of the API; the scenario of the same id arms it on the emulator (or on a forwarder in front of
+it), runs the tool calls through an in-memory MCP session on the real container, and checks what
+the table says: what the caller sees, how many token requests and API requests were made, and
+that the server serves again once the fault is gone (at once, or after the cool-down).
+
+The waits of the retry schedule are scaled down (`MATRIX_RETRY`); the counts are those of the
+default `OAUTH_MAX_RETRIES=3` (four attempts per cycle). Rows whose behaviour another branch is
+fixing are strict xfails naming that branch, so they flip at merge.
+"""
+
+from __future__ import annotations
+
+import ssl
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import anyio
+import pytest
+import trustme
+from fault_matrix_support import (
+    API_TIMEOUT,
+    COOL_DOWN,
+    TOKEN_READ_TIMEOUT,
+    Harness,
+    Row,
+    load_matrix,
+)
+from mcp.types import CallToolResult
+from mcp_support import McpSession, mcp_session, result_text
+
+from ozon_mcp.adapters.emulator import (
+    Delivery,
+    EmulatorHandle,
+    ScriptedResponse,
+)
+
+pytestmark = pytest.mark.anyio
+
+PROBE = "GetLimitsList"  # a cheap authenticated GET
+POST_TOOL, POST_ARGS = "ActivateCampaign", {"campaignId": "42"}
+PERSISTENT = 40  # scripted copies of a fault "on every request" (cleared when it is healed)
+OAUTH_CODES = (
+    "invalid_request",
+    "invalid_client",
+    "invalid_grant",
+    "unauthorized_client",
+    "unsupported_grant_type",
+    "invalid_scope",
+)
+
+Act = Callable[[Harness, McpSession], Awaitable[list[CallToolResult]]]
+
+
+async def call_probe(_harness: Harness, session: McpSession) -> list[CallToolResult]:
+    return [await session.call(PROBE)]
+
+
+def clear(harness: Harness) -> None:
+    harness.emulator.control.clear_faults()
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """How one row is produced: prepare (before the server starts), act, heal."""
+
+    prepare: Callable[[Harness], None]
+    act: Act = call_probe
+    heal: Callable[[Harness], None] = clear
+
+
+def token_fault(*responses: ScriptedResponse, persistent: bool = True) -> Scenario:
+    """Script these token answers (repeated on every request when `persistent`)."""
+    script = list(responses) * (PERSISTENT if persistent else 1)
+    return Scenario(lambda h: h.emulator.control.script_token_responses(script))
+
+
+def oauth_error(status: int, code: str) -> Scenario:
+    body = {"error": code, "error_description": f"scripted {code}"}
+    return token_fault(ScriptedResponse(status=status, json=body))
+
+
+# --- token endpoint rows that need more than a script ------------------------------------------
+
+
+def _read_timeout(harness: Harness) -> None:
+    harness.token_read_timeout = TOKEN_READ_TIMEOUT
+    harness.emulator.control.script_token_responses(
+        [ScriptedResponse(status=503, latency=TOKEN_READ_TIMEOUT * 3)] * PERSISTENT
+    )
+
+
+def _refused(harness: Harness) -> None:
+    harness.token_via_forwarder = "http"
+    harness.forward()  # not listening yet: connection refused
+
+
+def _listen(harness: Harness) -> None:
+    harness.forward().listen()
+
+
+def _tls_untrusted(harness: Harness) -> None:
+    untrusted, trusted = trustme.CA(), trustme.CA()
+    client = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    trusted.configure_trust(client)
+    harness.tls_trust = client
+    harness.token_via_forwarder = "https"
+    harness.extra["trusted_ca"] = trusted
+    harness.forward().listen(_server_context(untrusted))
+
+
+def _tls_trusted(harness: Harness) -> None:
+    harness.forward().listen(_server_context(harness.extra["trusted_ca"]))
+
+
+def _server_context(ca: trustme.CA) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    return context
+
+
+def _redirect(harness: Harness) -> None:
+    elsewhere = harness.emulator.base_url + "/elsewhere/token?{echo}"
+    harness.emulator.control.script_token_responses(
+        [ScriptedResponse(status=307, headers={"Location": elsewhere}, echo=True)] * PERSISTENT
+    )
+
+
+async def _redirect_act(harness: Harness, session: McpSession) -> list[CallToolResult]:
+    results = await call_probe(harness, session)
+    paths = {entry.path for entry in harness.emulator.control.requests}
+    assert "/elsewhere/token" not in paths, "the redirect was followed"
+    secret = harness.emulator.config.secret_value
+    assert all(secret not in result_text(result) for result in results)
+    return results
+
+
+def _retry_after_date(harness: Harness) -> None:
+    when = datetime.now(UTC) + timedelta(seconds=2)
+    harness.emulator.control.script_token_responses(
+        [ScriptedResponse(status=429, headers={"Retry-After": format_datetime(when, usegmt=True)})]
+    )
+
+
+async def _waits_for_retry_after(harness: Harness, session: McpSession) -> list[CallToolResult]:
+    results = await call_probe(harness, session)
+    first, second = [e for e in harness.emulator.control.requests if e.kind == "token"][:2]
+    assert second.time - first.time >= 0.9, "Retry-After was not honoured"
+    return results
+
+
+def _long_retry_after(harness: Harness) -> None:
+    harness.emulator.control.script_token_responses(
+        [ScriptedResponse(status=429, headers={"Retry-After": "40"})]
+    )
+
+
+async def _bounded_wait(harness: Harness, session: McpSession) -> list[CallToolResult]:
+    started = time.monotonic()
+    with anyio.fail_after(35):
+        results = await call_probe(harness, session)
+    assert time.monotonic() - started <= 31, "one tool call waited longer than 30 s"
+    return results
+
+
+def _oversized(harness: Harness) -> None:
+    body = b'{"access_token": "' + b"a" * (70 * 1024) + b'", "expires_in": 1800}'
+    harness.emulator.control.script_token_responses([ScriptedResponse(body=body)] * PERSISTENT)
+
+
+# --- API rows ---------------------------------------------------------------------------------
+
+
+async def _storm(harness: Harness, session: McpSession) -> list[CallToolResult]:
+    await session.call(PROBE)  # the token every call will share
+    harness.emulator.control.revoke_all_tokens()  # now stale: the API answers 401
+    results: list[CallToolResult] = []
+
+    async def one() -> None:
+        results.append(await session.call(PROBE))
+
+    async with anyio.create_task_group() as group:
+        for _ in range(50):
+            group.start_soon(one)
+    return results
+
+
+def _api_fault(**fault: object) -> Callable[[Harness], None]:
+    def arm(harness: Harness) -> None:
+        harness.emulator.control.set_operation_fault(PROBE, **fault)  # type: ignore[arg-type]
+
+    return arm
+
+
+def _api_persistent_401(harness: Harness) -> None:
+    harness.emulator.control.set_operation_fault(
+        PROBE, status=401, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
+    )
+
+
+async def _ten_calls(harness: Harness, session: McpSession) -> list[CallToolResult]:
+    return [await session.call(PROBE) for _ in range(10)]
+
+
+def _post_fault(harness: Harness) -> None:
+    harness.emulator.control.set_operation_fault(POST_TOOL, status=500)
+
+
+async def _post_call(_harness: Harness, session: McpSession) -> list[CallToolResult]:
+    return [await session.call(POST_TOOL, POST_ARGS)]
+
+
+def _api_timeout(harness: Harness) -> None:
+    harness.api_timeout = API_TIMEOUT
+    harness.emulator.control.set_operation_fault(PROBE, status=None, latency=API_TIMEOUT * 1.6)
+
+
+def _api_refused(harness: Harness) -> None:
+    harness.api_via_forwarder = True
+    harness.forward()
+
+
+def _api_trickle_past_deadline(harness: Harness) -> None:
+    harness.api_timeout = 2.0  # per read; the trickle below never pauses that long
+    body = b'{"limits": [' + b" " * 120 + b"]}"
+    delivery = Delivery(trickle=1.0, chunk_size=2)  # about 60 s for the whole body
+    harness.emulator.control.set_operation_fault(PROBE, status=200, body=body, delivery=delivery)
+
+
+async def _within_20_s(harness: Harness, session: McpSession) -> list[CallToolResult]:
+    with anyio.fail_after(20):
+        return await call_probe(harness, session)
+
+
+HUGE = 20 * 1024 * 1024  # bytes: above the read cap (16 MiB for the default result limit)
+
+
+def _huge_body() -> bytes:
+    return b'{"limits": [' + b" " * HUGE + b"]}"
+
+
+SCENARIOS: dict[str, Scenario] = {
+    # token endpoint: server errors, on every request
+    **{
+        f"token-{status}": token_fault(ScriptedResponse(status=status))
+        for status in (500, 502, 503, 504)
+    },
+    "token-429-delta-seconds": Scenario(
+        lambda h: h.emulator.control.script_token_responses(
+            [ScriptedResponse(status=429, headers={"Retry-After": "1"})]
+        ),
+        act=_waits_for_retry_after,
+    ),
+    "token-429-http-date": Scenario(_retry_after_date, act=_waits_for_retry_after),
+    "token-429-retry-after-past-bound": Scenario(_long_retry_after, act=_bounded_wait),
+    "token-read-timeout": Scenario(_read_timeout),
+    "token-connection-refused": Scenario(_refused, heal=_listen),
+    "token-dropped-before-answer": token_fault(ScriptedResponse(drop_connection=True)),
+    "token-dropped-mid-response": token_fault(
+        ScriptedResponse(json={"access_token": "x" * 200}, delivery=Delivery(cut_after=40))
+    ),
+    "token-tls-untrusted": Scenario(_tls_untrusted, heal=_tls_trusted),
+    "token-redirect": Scenario(_redirect, act=_redirect_act),
+    "token-html": token_fault(
+        ScriptedResponse(body=b"<html><body>Sign in</body></html>", content_type="text/html")
+    ),
+    "token-truncated-json": token_fault(ScriptedResponse(body=b'{"access_token": "abc", "exp')),
+    "token-no-access-token": token_fault(ScriptedResponse(json={"expires_in": 1800})),
+    "token-type-mac": token_fault(
+        ScriptedResponse(json={"token_type": "mac", "expires_in": 1800}, mint_access_token=True)
+    ),
+    "token-expires-in-missing": token_fault(
+        ScriptedResponse(json={"token_type": "Bearer"}, mint_access_token=True), persistent=False
+    ),
+    "token-expires-in-string": token_fault(
+        ScriptedResponse(json={"expires_in": "1800.0"}, mint_access_token=True), persistent=False
+    ),
+    "token-expires-in-0": token_fault(
+        ScriptedResponse(json={"expires_in": 0}, mint_access_token=True)
+    ),
+    "token-expires-in-negative": token_fault(
+        ScriptedResponse(json={"expires_in": -5}, mint_access_token=True)
+    ),
+    "token-expires-in-huge": token_fault(
+        ScriptedResponse(json={"expires_in": 10**12}, mint_access_token=True), persistent=False
+    ),
+    "token-body-over-64-kib": Scenario(_oversized),
+    **{f"token-400-{code}": oauth_error(400, code) for code in OAUTH_CODES},
+    **{f"token-401-{code}": oauth_error(401, code) for code in OAUTH_CODES},
+    "token-404": token_fault(
+        ScriptedResponse(status=404, body=b"Not Found", content_type="text/plain")
+    ),
+    # API calls
+    "api-401-storm": Scenario(lambda h: None, act=_storm),
+    "api-401-persistent": Scenario(_api_persistent_401, act=_ten_calls),
+    "api-429-get": Scenario(_api_fault(status=429, headers={"Retry-After": "1"}, count=1)),
+    "api-503-get": Scenario(_api_fault(status=503, headers={"Retry-After": "1"}, count=1)),
+    "api-503-get-persistent": Scenario(_api_fault(status=503, headers={"Retry-After": "1"})),
+    "api-500-post": Scenario(_post_fault, act=_post_call),
+    "api-read-timeout": Scenario(_api_timeout),
+    "api-connection-refused": Scenario(_api_refused, heal=_listen),
+    "api-dropped-before-answer": Scenario(_api_fault(drop_connection=True)),
+    "api-dropped-mid-response": Scenario(
+        _api_fault(
+            status=200, body=b'{"limits": [' + b" " * 4000 + b"]}", delivery=Delivery(cut_after=100)
+        )
+    ),
+    "api-html": Scenario(
+        _api_fault(
+            status=200, body=b"<html><body>Maintenance</body></html>", content_type="text/html"
+        )
+    ),
+    "api-truncated-json": Scenario(_api_fault(status=200, body=b'{"limits": [{"name": "a')),
+    "api-huge-body": Scenario(_api_fault(status=200, body=_huge_body(), count=1)),
+    "api-gzip-bomb": Scenario(
+        _api_fault(status=200, body=_huge_body(), delivery=Delivery(gzip=True), count=1)
+    ),
+    "api-trickled": Scenario(
+        _api_fault(
+            status=200,
+            body=b'{"limits": [' + b" " * 200 + b"]}",
+            delivery=Delivery(trickle=0.1, chunk_size=20),
+            count=1,
+        )
+    ),
+    "api-trickled-past-deadline": Scenario(_api_trickle_past_deadline, act=_within_20_s),
+}
+
+# Rows that state what the issue asks but another branch delivers: strict, so they flip at merge.
+XFAIL = {
+    "token-429-retry-after-past-bound": "needs flow: a Retry-After never makes one tool call "
+    "wait more than 30 s",
+    "api-401-persistent": "needs flow: a persistent API 401 backs off instead of one token "
+    "request per tool call",
+    "api-429-get": "needs upstream retries (no branch yet): 429/503 with Retry-After on a GET "
+    "retried within a bounded budget",
+    "api-503-get": "needs upstream retries (no branch yet): 429/503 with Retry-After on a GET "
+    "retried within a bounded budget",
+    "api-503-get-persistent": "needs upstream retries (no branch yet): a GET is retried within "
+    "a bounded budget",
+    "api-trickled-past-deadline": "needs security: an overall deadline for reading an answer",
+}
+
+ROWS = load_matrix()
+
+
+def test_every_row_of_the_table_has_a_scenario_and_every_scenario_a_row() -> None:
+    ids = [row.row_id for row in ROWS]
+    assert len(ids) == len(set(ids)), "duplicate row ids in docs/reliability.md"
+    assert set(ids) == set(SCENARIOS), (
+        f"rows without a scenario: {sorted(set(ids) - set(SCENARIOS))}; "
+        f"scenarios without a row: {sorted(set(SCENARIOS) - set(ids))}"
+    )
+    marked = {row.row_id for row in ROWS if row.awaits_other_branch}
+    assert marked == set(XFAIL), "the rows marked † ‡ § must be exactly the strict xfails"
+
+
+def _param(row: Row) -> object:
+    marks = (
+        [pytest.mark.xfail(strict=True, reason=XFAIL[row.row_id])] if row.row_id in XFAIL else []
+    )
+    return pytest.param(row, id=row.row_id, marks=marks)
+
+
+@pytest.mark.parametrize("row", [_param(row) for row in ROWS])
+async def test_fault_matrix_row(row: Row, emulator: EmulatorHandle) -> None:
+    scenario = SCENARIOS[row.row_id]
+    harness = Harness(emulator)
+    try:
+        scenario.prepare(harness)
+        container = harness.container()
+        async with mcp_session(container.settings(), container=container) as session:
+            results = await scenario.act(harness, session)
+            token_requests = container.token_provider().stats().token_requests
+            await _settled(emulator)  # a timed-out request is logged once the emulator answers
+            api_requests = emulator.control.api_calls
+            _check_caller_sees(row, results)
+            assert row.token_requests.admits(token_requests), (
+                f"token requests: table says {row.token_requests}, observed {token_requests}"
+            )
+            assert row.api_requests.admits(api_requests), (
+                f"API requests: table says {row.api_requests}, observed {api_requests}"
+            )
+            scenario.heal(harness)
+            await _check_recovery(row, session)
+    finally:
+        harness.close()
+
+
+async def _settled(emulator: EmulatorHandle) -> None:
+    with anyio.fail_after(10):
+        while emulator.control.in_flight:
+            await anyio.sleep(0.02)
+
+
+def _check_caller_sees(row: Row, results: list[CallToolResult]) -> None:
+    assert results, "the scenario made no call"
+    for result in results:
+        text = result_text(result)
+        assert result.is_error == (row.outcome == "error"), f"{row.outcome} expected: {text[:500]}"
+        for fragment in row.fragments:
+            assert fragment in text, f"{fragment!r} not in {text[:500]!r}"
+
+
+async def _check_recovery(row: Row, session: McpSession) -> None:
+    if row.waits_for_cool_down:
+        await anyio.sleep(COOL_DOWN + 0.3)
+    if "retry-after" in row.recovery:
+        with anyio.fail_after(20):
+            while (await session.call(PROBE)).is_error:
+                await anyio.sleep(0.5)
+    result = await session.call(PROBE)
+    assert not result.is_error, f"no recovery ({row.recovery}): {result_text(result)[:300]}"
