@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
+
+from pydantic import SecretStr
 
 from .config import validate_daily_budget, validate_report_delay
 from .faults import PLAIN, Delivery, OperationFault, RandomTokenFaults, ScriptedResponse
@@ -43,6 +46,11 @@ class EmulatorControl:
     def random_token_faults_drawn(self) -> dict[str, int]:
         """How many random token faults of each kind ("503", "429", "timeout") were served."""
         return self._state.faults.random_faults_drawn()
+
+    def set_client_secret(self, secret: str) -> None:
+        """Accept `secret` (instead of the configured one) from now on; tokens already issued
+        stay valid. `handle.config` and `handle.env()` keep showing the secret it started with."""
+        self._state.config = replace(self._state.config, client_secret=SecretStr(secret))
 
     def revoke_all_tokens(self) -> int:
         """Revoke every token issued so far (API calls with them get 401); returns how many."""

@@ -72,9 +72,12 @@ class Received:
 
     @property
     def text(self) -> str:
-        """Everything received as one line: the body, then every header."""
-        shown = " ".join(f"{name}: {value}" for name, value in self.headers.items())
-        return f"{self.body} {shown}"
+        """Everything received as one line: the Authorization header first (clients trim long
+        texts; the credentials must come before the cut), the body, then the other headers."""
+        authorization = self.headers.get("authorization")
+        first = f"authorization: {authorization} " if authorization is not None else ""
+        shown = " ".join(f"{k}: {v}" for k, v in self.headers.items() if k != "authorization")
+        return f"{first}{self.body} {shown}"
 
 
 def echo_headers(received: Received, headers: Mapping[str, str]) -> dict[str, str]:
