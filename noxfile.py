@@ -71,3 +71,17 @@ def bench(session: nox.Session) -> None:
     session.install("-e", ".[dev,bench]")
     command = " ".join(["nox -s bench", *(["--", *session.posargs] if session.posargs else [])])
     session.run("python", "-m", "benchmarks", *session.posargs, env={"BENCH_COMMAND": command})
+
+
+@nox.session(python=PYTHON)
+def soak(session: nox.Session) -> None:
+    """Minutes of `ozon-mcp serve` over stdio against a flaky token endpoint (never part of CI).
+
+    3 s tokens, a 1 s refresh margin, 10 % 503 / 3 % 429 / 0.5 % hung token requests, 20
+    concurrent callers, at least 20,000 calls over at least 5 minutes; prints a summary table
+    and fails on a call a healthy token could have served, a token request count more than
+    10 % off the ideal, or RSS / open-fd growth. `nox -s soak -- --minutes 0.5 --calls 600` is
+    a smoke run; `-- --help` lists the options.
+    """
+    session.install("-e", ".[dev]")
+    session.run("python", "-m", "benchmarks.soak", *session.posargs)
