@@ -296,3 +296,35 @@ def test_random_token_faults_are_seeded_counted_and_cleared(
     assert get_token(emulator, token_request_body).status_code == 200
     with pytest.raises(ValueError, match="sum"):
         RandomTokenFaults(status_503=0.7, status_429=0.7)
+
+
+def test_the_http_control_surface_arms_the_new_faults(
+    emulator: EmulatorHandle, token_request_body: TokenBody
+) -> None:
+    control_url = emulator.base_url + "/__emulator__"
+    scripted = {
+        "responses": [
+            {"status": 200, "json": {"access_token": "abc"}, "gzip": True},
+            {"status": 200, "body": "x" * 300, "cut_after": 10},
+            {"status": 503, "json": {"error": "{echo}"}, "echo": True, "latency": 0.1},
+        ]
+    }
+    assert httpx2.post(control_url + "/token/script", json=scripted).json() == {"queued": 3}
+    compressed = get_token(emulator, token_request_body)
+    with pytest.raises(httpx2.RemoteProtocolError):
+        get_token(emulator, token_request_body)
+    echoed = get_token(emulator, token_request_body)
+    random_faults = {"status_503": 1.0, "seed": 3}
+    assert httpx2.post(control_url + "/token/random-faults", json=random_faults).is_success
+    failing = get_token(emulator, token_request_body)
+    stats = httpx2.get(control_url + "/stats").json()
+    assert httpx2.delete(control_url + "/token/random-faults").is_success
+    bad = httpx2.post(control_url + "/token/random-faults", json={"status_503": 2})
+
+    assert compressed.headers["content-encoding"] == "gzip"
+    assert compressed.json() == {"access_token": "abc"}
+    assert emulator.config.secret_value in echoed.json()["error"]
+    assert failing.status_code == 503
+    assert stats["random_token_faults"] == {"503": 1}
+    assert get_token(emulator, token_request_body).status_code == 200
+    assert bad.status_code == 400
