@@ -13,8 +13,10 @@ fixing are strict xfails naming that branch, so they flip at merge.
 
 from __future__ import annotations
 
+import functools
 import ssl
 import time
+import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -244,6 +246,47 @@ def _huge_body() -> bytes:
     return b'{"limits": [' + b" " * HUGE + b"]}"
 
 
+BOMB = 200 * 1024 * 1024  # bytes of JSON whitespace: about 200 KiB gzip-compressed
+
+
+@functools.cache
+def _gzip_bomb() -> bytes:
+    """Compressed once, here: the emulator sends the bytes as they are, with Content-Encoding."""
+    compressor = zlib.compressobj(1, zlib.DEFLATED, 31)  # 31: a gzip container
+    chunk = b" " * (1024 * 1024)
+    parts = [compressor.compress(b'{"limits": [')]
+    parts += [compressor.compress(chunk) for _ in range(BOMB // len(chunk))]
+    parts += [compressor.compress(b"]}"), compressor.flush()]
+    return b"".join(parts)
+
+
+async def _bombs_and_status(harness: Harness, session: McpSession) -> list[CallToolResult]:
+    """Ten calls answered with gzip bombs at once; auth_status is called again and again
+    meanwhile and must always answer within a second."""
+    await session.call(PROBE)  # the token is in hand before the bombs go off
+    harness.emulator.control.set_operation_fault(
+        PROBE, status=200, body=_gzip_bomb(), headers={"Content-Encoding": "gzip"}, count=10
+    )
+    bombs: list[CallToolResult] = []
+    statuses: list[CallToolResult] = []
+    waits: list[float] = []
+
+    async def bomb() -> None:
+        bombs.append(await session.call(PROBE))
+
+    async with anyio.create_task_group() as group:
+        for _ in range(10):
+            group.start_soon(bomb)
+        while len(bombs) < 10:
+            started = time.monotonic()
+            statuses.append(await session.call("auth_status"))
+            waits.append(time.monotonic() - started)
+            await anyio.sleep(0.05)
+    assert all(not result.is_error for result in bombs)
+    assert max(waits) < 1.0, f"auth_status waited up to {max(waits):.1f} s behind the bombs"
+    return statuses
+
+
 SCENARIOS: dict[str, Scenario] = {
     # token endpoint: server errors, on every request
     **{
@@ -320,6 +363,10 @@ SCENARIOS: dict[str, Scenario] = {
     "api-gzip-bomb": Scenario(
         _api_fault(status=200, body=_huge_body(), delivery=Delivery(gzip=True), count=1)
     ),
+    "api-gzip": Scenario(
+        _api_fault(status=200, body=b'{"limits": []}', delivery=Delivery(gzip=True), count=1)
+    ),
+    "api-gzip-bombs-concurrent": Scenario(lambda h: None, act=_bombs_and_status),
     "api-trickled": Scenario(
         _api_fault(
             status=200,
