@@ -76,7 +76,7 @@ class Row:
     fragments: tuple[str, ...]  # text the caller must see (each fragment)
     token_requests: Count
     api_requests: Count
-    recovery: str  # "at once", "after the cool-down" or "after the Retry-After"
+    recovery: str  # "at once", "after the cool-down" / "the Retry-After" / "the back-off"
     awaits_other_branch: bool = False  # marked † ‡ §: the behaviour comes with another branch
 
     @property

@@ -457,7 +457,7 @@ def _check_caller_sees(row: Row, results: list[CallToolResult]) -> None:
 async def _check_recovery(row: Row, session: McpSession) -> None:
     if row.waits_for_cool_down:
         await anyio.sleep(COOL_DOWN + 0.3)
-    if "retry-after" in row.recovery:
+    if "retry-after" in row.recovery or "back-off" in row.recovery:
         with anyio.fail_after(20):
             while (await session.call(PROBE)).is_error:
                 await anyio.sleep(0.5)
