@@ -143,7 +143,9 @@ async def _redirect_act(harness: Harness, session: McpSession) -> list[CallToolR
 
 
 def _retry_after_date(harness: Harness) -> None:
-    when = datetime.now(UTC) + timedelta(seconds=2)
+    # Whole seconds (an HTTP-date has no fraction), far enough ahead to outlast the start-up.
+    when = (datetime.now(UTC) + timedelta(seconds=3)).replace(microsecond=0)
+    harness.extra["not_before"] = when.timestamp()
     harness.emulator.control.script_token_responses(
         [ScriptedResponse(status=429, headers={"Retry-After": format_datetime(when, usegmt=True)})]
     )
@@ -152,7 +154,8 @@ def _retry_after_date(harness: Harness) -> None:
 async def _waits_for_retry_after(harness: Harness, session: McpSession) -> list[CallToolResult]:
     results = await call_probe(harness, session)
     first, second = [e for e in harness.emulator.control.requests if e.kind == "token"][:2]
-    assert second.time - first.time >= 0.9, "Retry-After was not honoured"
+    not_before = harness.extra.get("not_before", first.time + 1.0)  # the date, or 1 s later
+    assert second.time >= not_before - 0.1, "the retry came before the Retry-After"
     return results
 
 
