@@ -15,8 +15,9 @@ passes when:
 - the server's RSS and open file descriptors do not grow after the warm-up (medians of the
   first and the last third of the samples taken after it).
 
-`--minutes 0.3 --calls 300` is a smoke run; the defaults are the full soak (5 minutes, 20,000
-calls; both must be reached). It prints a summary table (markdown) and exits 1 if a check fails.
+`--minutes 0.5 --calls 600` is a smoke run; the defaults are the full soak (5 minutes, 20,000
+calls; both must be reached). It prints a summary table (markdown), with `--record` also writes
+it into docs/reliability.md, and exits 1 if a check fails.
 """
 
 from __future__ import annotations
@@ -24,12 +25,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import platform
 import statistics
 import sys
 import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import psutil
@@ -37,6 +41,8 @@ import psutil
 from benchmarks.stdio_client import RpcError, StdioSession
 from ozon_mcp.adapters.emulator import EmulatorConfig, RandomTokenFaults, start_emulator
 
+RELIABILITY_DOC = Path(__file__).resolve().parent.parent / "docs" / "reliability.md"
+SOAK_START, SOAK_END = "<!-- soak:start -->", "<!-- soak:end -->"
 SERVE = [sys.executable, "-m", "ozon_mcp.app.cli", "serve"]
 LIFETIME = 3  # seconds: expires_in of every token
 MARGIN = 1.0  # seconds: OAUTH_REFRESH_MARGIN_SECONDS
@@ -98,6 +104,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rate-503", type=float, default=0.10)
     parser.add_argument("--rate-429", type=float, default=0.03)
     parser.add_argument("--rate-timeout", type=float, default=0.005)
+    parser.add_argument(
+        "--record", action="store_true", help="write the summary into docs/reliability.md"
+    )
     args = parser.parse_args(argv)
     if args.minutes <= 0 or args.calls < 1 or args.concurrency < 1:
         parser.error("--minutes, --calls and --concurrency must be positive")
@@ -252,17 +261,36 @@ def report(
         ("open fds median early / late", f"{fds_early:g} / {fds_late:g}"),
         ("samples after warm-up", str(len(warm))),
     ]
-    print("\n| soak figure | value |\n|---|---|")
-    for name, value in rows:
-        print(f"| {name} | {value} |")
-    print("\n| check | result |\n|---|---|")
-    for name, passed in checks.items():
-        print(f"| {name} | {'pass' if passed else 'FAIL'} |")
+    lines = ["| soak figure | value |", "|---|---|"]
+    lines += [f"| {name} | {value} |" for name, value in rows]
+    lines += ["", "| check | result |", "|---|---|"]
+    lines += [f"| {name} | {'pass' if passed else 'FAIL'} |" for name, passed in checks.items()]
     if tally.failures:
-        print("\nerror results (first 100 characters, count):")
-        for text, count in tally.failures.most_common(5):
-            print(f"  {count:6d}  {text}")
+        lines += ["", "Error results (first 100 characters), most frequent first:", ""]
+        lines += [f"- {count} x `{text}`" for text, count in tally.failures.most_common(5)]
+    summary = "\n".join(lines)
+    print("\n" + summary)
+    if args.record:
+        record(summary, args)
     return 0 if all(checks.values()) else 1
+
+
+def record(summary: str, args: argparse.Namespace) -> None:
+    """Put the summary between the soak markers of docs/reliability.md, with how it was run."""
+    text = RELIABILITY_DOC.read_text(encoding="utf-8")
+    start, end = text.index(SOAK_START) + len(SOAK_START), text.index(SOAK_END)
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    command = f"python -m benchmarks.soak --minutes {args.minutes:g} --calls {args.calls}"
+    cpus = psutil.cpu_count() or "?"
+    header = (
+        f"Run of {when}: `{command} --concurrency {args.concurrency} --seed {args.seed}` on "
+        f"{platform.system()} {platform.machine()}, {cpus} CPUs shared with other work, Python "
+        f"{platform.python_version()}."
+    )
+    RELIABILITY_DOC.write_text(
+        f"{text[:start]}\n{header}\n\n{summary}\n{text[end:]}", encoding="utf-8"
+    )
+    print(f"\nrecorded in {RELIABILITY_DOC}")
 
 
 def _auth(auth: dict[str, Any]) -> str:
