@@ -231,7 +231,8 @@ def _api_refused(harness: Harness) -> None:
 
 
 def _api_trickle_past_deadline(harness: Harness) -> None:
-    harness.api_timeout = 2.0  # per read; the trickle below never pauses that long
+    # The per-read timeout (30 s) never trips: the body trickles 2 bytes a second.
+    harness.settings_overrides["ozon_mcp_read_deadline_seconds"] = 3.0
     body = b'{"limits": [' + b" " * 120 + b"]}"
     delivery = Delivery(trickle=1.0, chunk_size=2)  # about 60 s for the whole body
     harness.emulator.control.set_operation_fault(PROBE, status=200, body=body, delivery=delivery)

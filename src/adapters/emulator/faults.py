@@ -265,13 +265,15 @@ class FaultyBodyResponse(Response):
         )
         limit = len(body) if delivery.cut_after is None else min(delivery.cut_after, len(body))
         step = delivery.chunk_size
+        transport: Any = scope.get(TRANSPORT_KEY)
         for start in range(0, limit, step):
             if start and not await self._pause(delivery.trickle):
                 break  # shutting down
+            if transport is not None and transport.is_closing():
+                return  # the client gave up: stop trickling into a closed connection
             chunk = body[start : min(start + step, limit)]
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
         if delivery.cut_after is not None and delivery.cut_after < len(body):
-            transport: Any = scope.get(TRANSPORT_KEY)
             if transport is not None:
                 transport.abort()
             for _ in range(3):
