@@ -159,17 +159,23 @@ async def _waits_for_retry_after(harness: Harness, session: McpSession) -> list[
     return results
 
 
+MAX_WAIT = 2.0  # OAUTH_MAX_WAIT_SECONDS in the bounded-wait row (default 30 s)
+
+
 def _long_retry_after(harness: Harness) -> None:
+    # The flow branch's setting (ignored by the settings until it lands): the bound, scaled down.
+    harness.settings_overrides["oauth_max_wait_seconds"] = MAX_WAIT
     harness.emulator.control.script_token_responses(
-        [ScriptedResponse(status=429, headers={"Retry-After": "40"})]
+        [ScriptedResponse(status=429, headers={"Retry-After": "8"})]
     )
 
 
 async def _bounded_wait(harness: Harness, session: McpSession) -> list[CallToolResult]:
     started = time.monotonic()
-    with anyio.fail_after(35):
+    with anyio.fail_after(15):
         results = await call_probe(harness, session)
-    assert time.monotonic() - started <= 31, "one tool call waited longer than 30 s"
+    waited = time.monotonic() - started
+    assert waited <= MAX_WAIT + 2, f"one tool call waited {waited:.1f} s, past the bound"
     return results
 
 
