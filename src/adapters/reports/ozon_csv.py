@@ -168,9 +168,9 @@ def parse_download(body: bytes, content_type: str | None, name: str) -> list[Par
 
 def _is_title(lines: list[list[str]]) -> bool:
     """A title line has one filled cell (often after a leading `;`) above a wider header line."""
-    if len(lines) < 2:
-        return False
     filled = [cell for cell in lines[0] if cell.strip()]
+    if len(lines) < 2:
+        return len(filled) == 1  # a lone title: the report has no table at all
     header_width = len([cell for cell in lines[1] if cell.strip()])
     return len(filled) == 1 and header_width > 1
 
