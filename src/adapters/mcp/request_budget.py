@@ -50,8 +50,9 @@ class RequestBudget:
         self._roll(now)
         if self._used >= self._limit:
             return (
-                f"daily request budget exhausted: {self._used} of {self._limit} requests used "
-                f"today; resets at {self._reset_at(now).isoformat()} (Moscow midnight)"
+                f"daily request budget exhausted; resets at {self._reset_at(now).isoformat()} "
+                f"(Moscow midnight): {self._used} of {self._limit} requests used today "
+                "(OZON_MCP_DAILY_REQUEST_BUDGET)"
             )
         self._used += 1
         if self._used >= self._warn_at and not self._warned:

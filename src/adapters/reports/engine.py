@@ -132,7 +132,7 @@ class _Meter:
         await self._emit(float(batch.index), batch, "DONE", message)
 
     async def _emit(self, value: float, batch: Batch, state: str, message: str) -> None:
-        log.info("report %s", message)
+        log.debug("report %s", message)
         if self._callback is not None:
             await self._callback(
                 ReportProgress(

@@ -34,8 +34,9 @@ def test_budget_warns_at_80_percent_and_refuses_when_used_up(
         assert len(caplog.records) == 1  # warned once a day
     refusal = budget.spend()
     assert refusal is not None
-    assert refusal.startswith("daily request budget exhausted")
-    assert "resets at 2026-03-02T00:00:00+03:00" in refusal
+    assert refusal.startswith(
+        "daily request budget exhausted; resets at 2026-03-02T00:00:00+03:00 (Moscow midnight)"
+    )
     assert budget.status() == {
         "daily_requests_used": 10,
         "daily_request_budget": 10,
