@@ -186,7 +186,7 @@ def _progress_display(stderr: TextIO) -> Iterator[Any]:
         console=Console(file=stderr),
         transient=False,
     )
-    task = bar.add_task("starting", total=None)
+    task = bar.add_task("starting", total=1)  # the real count comes with the first step
 
     async def fancy(step: ReportProgress) -> None:
         bar.update(task, completed=step.progress, total=step.total, description=step.message)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from mcp import types
@@ -100,12 +100,12 @@ class ReportTool:
         resources: ReportResources,
         *,
         max_response_bytes: int,
-        secrets: Any = None,
+        secrets: Callable[[], Sequence[str]] | None = None,
     ) -> None:
         self._engine = engine
         self.resources = resources
         self._max_bytes = max_response_bytes
-        self._secrets = secrets or (lambda: ())
+        self._secrets: Callable[[], Sequence[str]] = secrets or (lambda: ())
         self.input_schema = report_input_schema(engine)
         self.wire_tool = types.Tool(
             name=REPORT_TOOL_NAME,
@@ -206,13 +206,23 @@ class ReportTool:
             summary = {key: value for key, value in summary.items() if key != "per_campaign"}
             summary["per_campaign_omitted"] = len(merged.per_campaign)
             text_lines = _summary_lines(summary)
-        shown = _rows_that_fit(rows, self._max_bytes - _size(summary) - _size(text_lines) - 400)
-        structured = {"summary": summary, "rows": rows[:shown]}
-        structured["truncated"] = {
-            "rows_shown": shown,
-            "rows_total": len(merged.rows),
-            "full_csv": stored.uri if stored else None,
-        }
+        room = self._max_bytes - _size(summary) - _size("\n".join(text_lines)) - 600
+        shown = _rows_that_fit(rows, room)
+        while True:  # the text and the structured content together stay within the limit
+            structured = {
+                "summary": summary,
+                "rows": rows[:shown],
+                "truncated": {
+                    "rows_shown": shown,
+                    "rows_total": len(merged.rows),
+                    "full_csv": stored.uri if stored else None,
+                },
+            }
+            if shown == 0 or _size(structured) + _size("\n".join(text_lines)) + 400 <= (
+                self._max_bytes
+            ):
+                break
+            shown = shown * 9 // 10
         if stored is not None:
             text_lines.append(
                 f"cut to {self._max_bytes} bytes: {shown} of {len(merged.rows)} rows shown; "
