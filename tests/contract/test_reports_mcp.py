@@ -338,3 +338,35 @@ async def test_bad_arguments_name_the_argument(emulator: EmulatorHandle) -> None
     assert "unknown argument(s) campaign" in result_text(unknown)
     assert tools[TOOL].input_schema["required"] == ["date_from", "date_to"]
     assert _statuses(emulator) == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "campaigns", "submit", "first_column"),
+    [
+        ("video", ["11", "12"], "VideoCampaignsSubmitRequest", "ID баннера"),
+        ("attribution", ["11", "12"], "AttributionSubmitRequest", "ID заказа"),
+        ("search_promo_orders", None, "SearchPromoOrdersReportSubmitRequest", "ID заказа"),
+        ("search_promo_products", None, "SearchPromoProductsReportSubmitRequest", "sku"),
+    ],
+)
+async def test_every_report_kind_over_two_ranges(
+    emulator: EmulatorHandle,
+    kind: str,
+    campaigns: list[str] | None,
+    submit: str,
+    first_column: str,
+) -> None:
+    arguments: dict[str, Any] = {"kind": kind, "date_from": "2026-01-01", "date_to": "2026-03-11"}
+    if campaigns:
+        arguments["campaigns"] = campaigns
+    async with mcp_session(_settings(emulator)) as session:
+        result = await session.call(TOOL, arguments)
+    assert not result.is_error, result_text(result)
+    summary = result.structured_content["summary"]  # type: ignore[index]
+    assert summary["kind"] == kind
+    assert summary["batches"] == 2  # 70 days: 62 + 8
+    assert first_column in summary["columns"]
+    owners = [item["campaign"] for item in summary["per_campaign"]]
+    assert owners == (campaigns or [None])
+    assert summary["row_count"] == 2 * 2 * len(campaigns or [None])
+    assert _statuses(emulator, submit) == [200, 200]

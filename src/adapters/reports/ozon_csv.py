@@ -95,7 +95,7 @@ def parse_csv(body: bytes | str, name: str = "report.csv") -> ParsedTable:
     totals: tuple[str, ...] | None = None
     for line in lines[1:]:
         cells = _fit([cell.strip() for cell in line], len(headers))
-        if cells[0].lower().startswith(_TOTAL_WORDS):
+        if cells[0].lower().rstrip(":").strip() in _TOTAL_WORDS:
             totals = cells
             continue
         rows.append(cells)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import zipfile
@@ -146,3 +147,53 @@ def test_the_json_variant() -> None:
     assert table.rows == (("01.01.2026", "10", "1,50"),)
     with pytest.raises(ReportFormatError, match="not valid JSON"):
         parse_json(b"{", "r.json")
+
+
+_TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_from(';"'),
+    max_size=12,
+).filter(
+    lambda t: (
+        t.strip() == t
+        and parse_number(t) is None
+        and t.lower().rstrip(":").strip() not in ("всего", "итого", "total")
+    )
+)
+
+
+@given(
+    rows=st.lists(
+        st.tuples(
+            _TEXT,
+            st.integers(min_value=0, max_value=10**7),
+            st.decimals(min_value=0, max_value=10**6, places=2, allow_nan=False),
+            st.sampled_from(["", " ", "\u00a0"]),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_written_ozon_csv_reads_back_exactly(
+    rows: list[tuple[str, int, Decimal, str]],
+) -> None:
+    """Any table Ozon could write (quoted `;`, thousands separators, decimal commas) parses
+    back to the same cells and numbers."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
+    writer.writerow(["", "Кампания № 42, период 01.01.2026-31.01.2026"])
+    writer.writerow(["Название товара", "Показы", "Расход, ₽"])
+    for name, views, spent, separator in rows:
+        writer.writerow(
+            [
+                name,
+                _ozon_format(Decimal(views), 0, separator, False),
+                _ozon_format(spent, 2, separator, False),
+            ]
+        )
+    writer.writerow(["Всего", str(sum(r[1] for r in rows)), ""])
+    table = parse_csv(buffer.getvalue().encode("utf-8"), "42.csv")
+    assert table.campaign == "42"
+    assert [row[0] for row in table.rows] == [r[0] for r in rows]
+    assert [parse_number(row[1]) for row in table.rows] == [Decimal(r[1]) for r in rows]
+    assert [parse_number(row[2]) for row in table.rows] == [r[2] for r in rows]
+    assert table.totals is not None
