@@ -30,6 +30,7 @@ from ozon_mcp.adapters.reports.backoff import (
     PollSchedule,
     error_message,
     limit_name,
+    retry_after_seconds,
     wait_from_429,
 )
 from ozon_mcp.adapters.reports.merge import MergedReport, merge_tables
@@ -224,8 +225,9 @@ class ReportEngine:
     async def _wait(self, batch: Batch, report_uuid: str, started: float, meter: _Meter) -> None:
         label = f"batch {batch.index}/{batch.count}"
         attempt = 0
+        hint: float | None = None  # a Retry-After on a status answer asks for a longer wait
         while True:
-            delay = self._schedule.delay(attempt)
+            delay = self._schedule.delay(attempt, min(hint, LONG_WAIT_SECONDS) if hint else None)
             elapsed = self._monotonic() - started
             if elapsed + delay > self._max_wait:
                 raise ReportError(
@@ -236,6 +238,7 @@ class ReportEngine:
             response = await self._call(CHECK_OPERATION, {"UUID": report_uuid}, batch, meter)
             if response.status != 200:
                 raise self._http_error(CHECK_OPERATION, response, batch)
+            hint = retry_after_seconds(response.retry_after)
             document = _json_object(response.body) or {}
             state = str(document.get("state") or "UNKNOWN")
             elapsed = self._monotonic() - started

@@ -210,3 +210,17 @@ def test_kinds_need_their_operations(tools: dict[str, OperationTool]) -> None:
     }
     assert len(_engine(tools, sender, []).supported_kinds()) == 5
     assert _engine(without("DownloadStatistics"), sender, []).supported_kinds() == []
+
+
+async def test_a_retry_after_on_a_status_answer_lengthens_the_next_wait(
+    tools: dict[str, OperationTool],
+) -> None:
+    script = _happy(["OK"])
+    script["/api/client/statistics/u-1"] = [
+        _json({"UUID": "u-1", "state": "IN_PROGRESS"}, retry_after="6"),
+        _json({"UUID": "u-1", "state": "IN_PROGRESS"}),
+        _json({"UUID": "u-1", "state": "OK"}),
+    ]
+    sleeps: list[float] = []
+    await _engine(tools, ScriptedSender(script), sleeps).run(_request())
+    assert sleeps == [1, 6, 4]
