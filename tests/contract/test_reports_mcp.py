@@ -157,6 +157,11 @@ async def test_25_campaigns_over_90_days_make_one_merged_correct_result_with_pro
     structured_bytes = len(compact.encode())
     assert len(result_text(result).encode()) + structured_bytes <= 100_000
     assert links[0].uri in result_text(result)
+    text_lines = result_text(result).splitlines()
+    csv_lines = contents.text.splitlines()
+    at = text_lines.index(csv_lines[0])  # the CSV header, then the rows shown, in the text too
+    assert text_lines[at + 1 : at + 1 + len(shown)] == csv_lines[1 : 1 + len(shown)]
+    assert f"{len(shown)} of 4500 rows shown" in text_lines[-1]
     assert _statuses(emulator) == [200] * len(_statuses(emulator))  # not one 429
 
 
@@ -183,7 +188,12 @@ async def test_a_small_report_fits_whole_and_one_campaign_downloads_as_csv(
     assert structured is not None
     assert [row["campaign"] for row in structured["rows"]] == ["77", "77"]  # NO_GROUP_BY
     assert structured["summary"]["per_campaign"][0]["campaign"] == "77"
-    assert "statistics report for 1 campaign(s), 2026-02-01..2026-02-03" in result_text(result)
+    text = result_text(result)
+    assert "statistics report for 1 campaign(s), 2026-02-01..2026-02-03" in text
+    csv_part = text.split("rows (CSV; also as JSON in the structured content):\n")[1]
+    parsed = list(csv.DictReader(io.StringIO(csv_part)))
+    assert [row["campaign"] for row in parsed] == ["77", "77"]
+    assert [int(row[VIEWS]) for row in parsed] == [row[VIEWS] for row in structured["rows"]]
     assert summary_only.structured_content is not None
     assert "rows" not in summary_only.structured_content
     assert summary_only.structured_content["summary"]["row_count"] == 4

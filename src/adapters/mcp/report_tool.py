@@ -17,7 +17,7 @@ from typing import Any
 from mcp import types
 from mcp.server import ServerRequestContext
 
-from ozon_mcp.adapters.mcp.resources import ReportResources
+from ozon_mcp.adapters.mcp.resources import ReportResources, StoredReport
 from ozon_mcp.adapters.openapi import scrub
 from ozon_mcp.adapters.reports import (
     GROUP_BY_VALUES,
@@ -182,16 +182,22 @@ class ReportTool:
         return self._answer(merged)
 
     def _answer(self, merged: MergedReport) -> types.CallToolResult:
-        """Summary + rows, cut to the byte limit; the full CSV kept as a resource if cut."""
+        """Summary + rows, cut to the byte limit; the full CSV kept as a resource if cut.
+
+        The text carries the same rows as CSV lines, since many clients show the model only
+        the text; the text and the structured content together stay within the limit.
+        """
         summary = merged.summary()
-        rows = merged.row_documents() if merged.request.detail is Detail.ROWS else []
+        with_rows = merged.request.detail is Detail.ROWS
+        rows = merged.row_documents() if with_rows else []
+        csv_header, *csv_rows = merged.csv_lines() if with_rows else [""]
         structured: dict[str, Any] = {"summary": summary}
-        if merged.request.detail is Detail.ROWS:
+        if with_rows:
             structured["rows"] = rows
-        text_lines = _summary_lines(summary)
-        full_size = _size(structured) + _size("\n".join(text_lines))
-        if full_size <= self._max_bytes:
-            return _result(text_lines, structured, [])
+        lines = _summary_lines(summary, with_rows)
+        full = lines + ([csv_header, *csv_rows] if with_rows else [])
+        if _size(structured) + _size("\n".join(full)) <= self._max_bytes:
+            return _result(full, structured, [])
         # Too big: keep everything as a resource, then show what fits.
         description = (
             f"{summary['kind']} report, {summary['date_from']}..{summary['date_to']}, "
@@ -202,13 +208,14 @@ class ReportTool:
             description,
             merged.to_csv(),
         )
-        if _size(summary) > self._max_bytes * _SUMMARY_SHARE:
+        if _size(summary) * 2 > self._max_bytes * _SUMMARY_SHARE:
             summary = {key: value for key, value in summary.items() if key != "per_campaign"}
             summary["per_campaign_omitted"] = len(merged.per_campaign)
-            text_lines = _summary_lines(summary)
-        room = self._max_bytes - _size(summary) - _size("\n".join(text_lines)) - 600
-        shown = _rows_that_fit(rows, room)
-        while True:  # the text and the structured content together stay within the limit
+            lines = _summary_lines(summary, with_rows)
+        note = _cut_note(self._max_bytes, len(merged.rows), stored)
+        base = _size(summary) + _size("\n".join([*lines, csv_header, note])) + 300
+        shown = _rows_that_fit(rows, csv_rows, self._max_bytes - base)
+        while True:  # the estimate is close; check the real sizes and shrink if needed
             structured = {
                 "summary": summary,
                 "rows": rows[:shown],
@@ -218,23 +225,25 @@ class ReportTool:
                     "full_csv": stored.uri if stored else None,
                 },
             }
-            if shown == 0 or _size(structured) + _size("\n".join(text_lines)) + 400 <= (
-                self._max_bytes
-            ):
+            note = _cut_note(self._max_bytes, len(merged.rows), stored, shown)
+            text = [*lines, *([csv_header, *csv_rows[:shown]] if with_rows else []), note]
+            if shown == 0 or _size(structured) + _size("\n".join(text)) <= self._max_bytes:
                 break
             shown = shown * 9 // 10
-        if stored is not None:
-            text_lines.append(
-                f"cut to {self._max_bytes} bytes: {shown} of {len(merged.rows)} rows shown; "
-                f"the full merged CSV ({stored.size} bytes) is at {stored.uri} (resources/read)"
-            )
-        else:
-            text_lines.append(
-                f"cut to {self._max_bytes} bytes: {shown} of {len(merged.rows)} rows shown; the "
-                "full CSV is too large to keep in memory: run `ozon-mcp report` from a shell"
-            )
         links = [stored.as_link()] if stored else []
-        return _result(text_lines, structured, links)
+        return _result(text, structured, links)
+
+
+def _cut_note(limit: int, total: int, stored: StoredReport | None, shown: int = 0) -> str:
+    if stored is None:
+        return (
+            f"cut to {limit} bytes: {shown} of {total} rows shown; the full CSV is too large "
+            "to keep in memory: run `ozon-mcp report` from a shell"
+        )
+    return (
+        f"cut to {limit} bytes: {shown} of {total} rows shown; the full merged CSV "
+        f"({stored.size} bytes) is at {stored.uri} (resources/read)"
+    )
 
 
 def _result(
@@ -245,7 +254,7 @@ def _result(
     return types.CallToolResult(content=content, structured_content=structured, is_error=False)
 
 
-def _summary_lines(summary: Mapping[str, Any]) -> list[str]:
+def _summary_lines(summary: Mapping[str, Any], with_rows: bool) -> list[str]:
     campaigns = summary.get("campaigns") or []
     who = f"{len(campaigns)} campaign(s)" if campaigns else "the account"
     lines = [
@@ -258,7 +267,8 @@ def _summary_lines(summary: Mapping[str, Any]) -> list[str]:
         lines.append(
             f"campaign {item['campaign']}: {item['rows']} rows; {_figures(item['totals'])}"
         )
-    lines.append("rows and totals are in the structured content")
+    if with_rows:
+        lines.append("rows (CSV; also as JSON in the structured content):")
     return lines
 
 
@@ -266,11 +276,11 @@ def _figures(totals: Mapping[str, Any]) -> str:
     return "; ".join(f"{key} {value}" for key, value in totals.items()) or "none"
 
 
-def _rows_that_fit(rows: list[dict[str, Any]], budget: int) -> int:
-    """How many leading rows fit in `budget` bytes of compact JSON."""
+def _rows_that_fit(rows: list[dict[str, Any]], csv_rows: list[str], budget: int) -> int:
+    """How many leading rows fit in `budget` bytes, as JSON plus as CSV lines."""
     used = 0
-    for count, row in enumerate(rows):
-        used += _size(row) + 1
+    for count, (row, line) in enumerate(zip(rows, csv_rows, strict=False)):
+        used += _size(row) + _size(line) + 2
         if used > budget:
             return count
     return len(rows)

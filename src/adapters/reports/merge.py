@@ -113,15 +113,18 @@ class MergedReport:
             for row in self.rows
         ]
 
-    def to_csv(self) -> str:
-        """The merged rows as one CSV (comma-separated, decimal points, a header line)."""
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["campaign", "period", *self.columns])
+    def csv_lines(self) -> list[str]:
+        """The merged CSV line by line: the header, then one line per row (no newline)."""
+        header = _csv_line(["campaign", "period", *self.columns])
+        lines = [header]
         for row in self.rows:
             cells = [_csv_cell(row.values.get(column)) for column in self.columns]
-            writer.writerow([row.campaign or "", row.period, *cells])
-        return buffer.getvalue()
+            lines.append(_csv_line([row.campaign or "", row.period, *cells]))
+        return lines
+
+    def to_csv(self) -> str:
+        """The merged rows as one CSV (comma-separated, decimal points, a header line)."""
+        return "".join(line + "\n" for line in self.csv_lines())
 
     def to_json(self) -> str:
         """The summary and, unless only the summary was asked for, the rows, as JSON text."""
@@ -195,6 +198,12 @@ def _sum(
                 item.totals[column] = item.totals.get(column, Decimal(0)) + amount
                 totals[column] = totals.get(column, Decimal(0)) + amount
     return list(by_campaign.values()), totals
+
+
+def _csv_line(cells: list[str]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow(cells)
+    return buffer.getvalue()
 
 
 def _csv_cell(value: Cell) -> str:
