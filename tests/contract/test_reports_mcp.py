@@ -9,19 +9,21 @@ import csv
 import io
 import json
 import re
+import sys
 import zipfile
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 import anyio
 import httpx2
 import pytest
-from mcp import Client
+from mcp import Client, StdioServerParameters, stdio_client
 from mcp.types import CallToolResult, ResourceLink, TextResourceContents
-from mcp_support import emulator_settings, mcp_session, result_text
+from mcp_support import emulator_settings, mcp_session, result_text, subprocess_env
 
 from ozon_mcp.adapters.emulator import EmulatorHandle
 from ozon_mcp.app.container import Container
@@ -380,3 +382,39 @@ async def test_every_report_kind_over_two_ranges(
     assert owners == (campaigns or [None])
     assert summary["row_count"] == 2 * 2 * len(campaigns or [None])
     assert _statuses(emulator, submit) == [200, 200]
+
+
+async def test_progress_over_stdio_from_a_served_process(
+    emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    """The real transport: `ozon-mcp serve` over stdio, the SDK client with a progress
+    callback."""
+    env = subprocess_env(
+        {
+            **emulator.env(),
+            "OZON_MCP_REPORT_POLL_SECONDS": "0.05",
+            "OZON_MCP_REPORT_POLL_MAX_SECONDS": "0.2",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "ozon_mcp.app.cli", "serve"], env=env, cwd=tmp_path
+    )
+    messages: list[str] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        messages.append(message or "")
+
+    with (tmp_path / "stderr.log").open("w", encoding="utf-8") as errlog:
+        async with Client(stdio_client(params, errlog=errlog)) as client:
+            result = await client.call_tool(
+                TOOL,
+                {"campaigns": _campaigns(11), "date_from": "2026-01-01", "date_to": "2026-01-07"},
+                progress_callback=on_progress,
+            )
+    assert not result.is_error, result_text(result)
+    assert result.structured_content is not None
+    assert result.structured_content["summary"]["batches"] == 2
+    assert messages[0].startswith("batch 1/2: submitted")
+    assert messages[-1] == "batch 2/2: downloaded, 1 table(s), 2 row(s)"
+    assert any(re.fullmatch(r"batch 2/2: OK, \d+ s", m) for m in messages)
