@@ -19,6 +19,7 @@ from ozon_mcp.adapters.reports.ozon_csv import ParsedTable, parse_number
 from ozon_mcp.adapters.reports.plan import Batch, ReportRequest
 
 Cell = int | Decimal | str | None
+_ZERO = Decimal(0)
 
 _KEY_WORDS = ("sku", "id", "артикул", "номер", "название", "наименование", "категори", "title")
 _DATE_WORDS = ("дата", "период", "date", "недел", "месяц", "источник", "продвижение", "изменени")
@@ -174,10 +175,12 @@ def _typed(text: str, role: str) -> Cell:
         return None
     if role == "key":
         return text
+    if text.isdigit() and text.isascii():  # the common case: a plain count
+        return int(text)
     number = parse_number(text)
     if number is None:
         return text
-    if number == number.to_integral_value() and "," not in text and "." not in text:
+    if "," not in text and "." not in text and number == number.to_integral_value():
         return int(number)
     return number
 
@@ -187,16 +190,23 @@ def _sum(
 ) -> tuple[list[CampaignTotals], dict[str, Decimal]]:
     additive = [column for column in columns if column_role(column) == "sum"]
     by_campaign: dict[str | None, CampaignTotals] = {}
-    totals: dict[str, Decimal] = {}
     for row in rows:
-        item = by_campaign.setdefault(row.campaign, CampaignTotals(row.campaign))
+        item = by_campaign.get(row.campaign)
+        if item is None:
+            item = by_campaign[row.campaign] = CampaignTotals(row.campaign)
         item.rows += 1
+        sums = item.totals
+        values = row.values
         for column in additive:
-            value = row.values.get(column)
+            value = values.get(column)
             if isinstance(value, int | Decimal):
-                amount = Decimal(value)
-                item.totals[column] = item.totals.get(column, Decimal(0)) + amount
-                totals[column] = totals.get(column, Decimal(0)) + amount
+                sums[column] = sums.get(column, _ZERO) + value
+    totals: dict[str, Decimal] = {}
+    for item in by_campaign.values():  # overall = the sum of the campaigns' sums
+        for column in additive:
+            if column in item.totals:
+                item.totals[column] = Decimal(item.totals[column])
+                totals[column] = totals.get(column, _ZERO) + item.totals[column]
     return list(by_campaign.values()), totals
 
 

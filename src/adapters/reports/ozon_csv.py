@@ -51,10 +51,12 @@ def parse_number(text: str) -> Decimal | None:
         value = value[:-1].rstrip()
     if not value:
         return None
-    if _GROUPED_NUMBER.match(value):
+    if value.isdigit() and value.isascii():  # the common case: a plain count
+        return Decimal(value)
+    if not _NUMBER.match(value):
+        if not _GROUPED_NUMBER.match(value):
+            return None
         value = re.sub(r"[ \u00a0\u202f]", "", value)
-    elif not _NUMBER.match(value):
-        return None
     try:
         return Decimal(value.replace(",", "."))
     except InvalidOperation:  # pragma: no cover - the patterns admit only valid numbers
