@@ -61,10 +61,14 @@ def add_report_parser(
         ),
     )
     report.add_argument(
-        "--campaigns", default="", help="campaign ids, comma-separated (e.g. 1,2,3)"
+        "--campaigns", default="", metavar="IDS", help="campaign ids, comma-separated (1,2,3)"
     )
-    report.add_argument("--from", dest="date_from", required=True, help="first day, YYYY-MM-DD")
-    report.add_argument("--to", dest="date_to", required=True, help="last day, YYYY-MM-DD")
+    report.add_argument(
+        "--from", dest="date_from", required=True, metavar="DATE", help="first day, YYYY-MM-DD"
+    )
+    report.add_argument(
+        "--to", dest="date_to", required=True, metavar="DATE", help="last day, YYYY-MM-DD"
+    )
     report.add_argument(
         "--group-by", default="NO_GROUP_BY", type=str.upper, choices=GROUP_BY_CHOICES
     )
@@ -76,7 +80,9 @@ def add_report_parser(
         help="json format only: rows and totals, or the totals only",
     )
     report.add_argument("--format", dest="output_format", default="csv", choices=["csv", "json"])
-    report.add_argument("-o", "--output", type=Path, help="write here instead of stdout")
+    report.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", help="write here instead of stdout"
+    )
     report.add_argument(
         "--emulator",
         action="store_true",
