@@ -1,4 +1,4 @@
-"""The `ozon-mcp` command line: serve, check, demo and emulator."""
+"""The `ozon-mcp` command line: serve, check, report, demo and emulator."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ozon_mcp.app.report_command import add_report_parser
 from ozon_mcp.app.settings import Settings, SettingsError, load_settings, report_problems
 from ozon_mcp.app.version import package_version
 
@@ -48,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--probe", help="operationId to call as a probe (default OZON_MCP_PROBE_OPERATION)"
     )
     _add_common(check)
+
+    _add_common(add_report_parser(commands))
 
     demo = commands.add_parser(
         "demo", help="run the server against the built-in emulator and show a timeline"
@@ -92,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
         from ozon_mcp.app.runtime import serve
 
         return serve(settings, transport=args.transport, host=args.host, port=args.port)
+    if args.command == "report":
+        from ozon_mcp.app.report_command import run_report
+
+        return run_report(settings, args)
     from ozon_mcp.app.check import run_check
 
     return run_check(settings, probe=args.probe)

@@ -18,9 +18,13 @@ from ozon_mcp.adapters.auth import (
     TokenProvider,
     build_token_provider,
 )
+from ozon_mcp.adapters.mcp.request_budget import RequestBudget
+from ozon_mcp.adapters.mcp.resources import ReportResources
 from ozon_mcp.adapters.mcp.server import ServerHooks, ToolRouter, build_server
 from ozon_mcp.adapters.mcp.upstream import UpstreamClient, read_limit_for
 from ozon_mcp.adapters.openapi import build_tools, load_spec
+from ozon_mcp.adapters.reports import ReportQueue
+from ozon_mcp.app.report_wiring import make_report_engine, make_report_tool
 from ozon_mcp.app.settings import Settings
 from ozon_mcp.app.version import package_version
 from ozon_mcp.domain.clock import SystemClock
@@ -29,7 +33,10 @@ from ozon_mcp.domain.retry import RetryPolicy
 
 
 def make_server_hooks(
-    settings: Settings, upstream: UpstreamClient, provider: TokenProvider
+    settings: Settings,
+    upstream: UpstreamClient,
+    provider: TokenProvider,
+    budget: RequestBudget | None = None,
 ) -> ServerHooks:
     """What the MCP server needs from the token provider and the upstream client."""
 
@@ -44,7 +51,10 @@ def make_server_hooks(
 
     return ServerHooks(
         upstream=upstream,
-        auth_status=lambda: provider.stats().as_dict(),
+        auth_status=lambda: {
+            **provider.stats().as_dict(),
+            **(budget.status() if budget is not None else {}),
+        },
         secrets=secrets,
         start_background=provider.start,
         max_response_bytes=settings.ozon_mcp_max_response_bytes,
@@ -100,6 +110,10 @@ class Container(containers.DeclarativeContainer):
         output_schemas=settings.provided.ozon_mcp_output_schemas,
         check_schemas=False,
     )
+    # Every upstream call of the process counts against Ozon's daily budget (issue 12).
+    request_budget = providers.Singleton(
+        RequestBudget, settings.provided.ozon_mcp_daily_request_budget
+    )
     upstream = providers.Singleton(
         UpstreamClient,
         settings.provided.api_base_url,
@@ -108,9 +122,23 @@ class Container(containers.DeclarativeContainer):
             read_limit_for, settings.provided.ozon_mcp_max_response_bytes
         ),
         tls=tls_context,
+        budget=request_budget,
     )
-    server_hooks = providers.Singleton(make_server_hooks, settings, upstream, token_provider)
+    server_hooks = providers.Singleton(
+        make_server_hooks, settings, upstream, token_provider, request_budget
+    )
     router = providers.Singleton(ToolRouter, tools, server_hooks)
+    # Statistics reports (issue 12): one report queue per process, shared by every call.
+    report_queue = providers.Singleton(ReportQueue)
+    report_resources = providers.Singleton(ReportResources)
+    report_engine = providers.Singleton(make_report_engine, settings, upstream, tools, report_queue)
+    report_tool = providers.Singleton(
+        make_report_tool, report_engine, report_resources, server_hooks
+    )
     mcp_server = providers.Singleton(
-        build_server, router, name="ozon-mcp", version=providers.Callable(package_version)
+        build_server,
+        router,
+        name="ozon-mcp",
+        version=providers.Callable(package_version),
+        reports=report_tool,
     )

@@ -70,6 +70,19 @@ class Settings(BaseSettings):
     ozon_mcp_probe_operation: str = Field(
         default="GetLimitsList", description="operation `ozon-mcp check` calls as a probe"
     )
+    # Statistics reports (issue 12): Ozon's daily request budget and how reports are polled.
+    ozon_mcp_daily_request_budget: int = Field(
+        default=100_000, ge=1, description="upstream requests allowed per Moscow day"
+    )
+    ozon_mcp_report_poll_seconds: float = Field(
+        default=1.0, gt=0, le=60, description="first wait between report status checks"
+    )
+    ozon_mcp_report_poll_max_seconds: float = Field(
+        default=10.0, gt=0, le=600, description="longest wait between report status checks"
+    )
+    ozon_mcp_report_timeout_seconds: float = Field(
+        default=1800.0, gt=0, description="give up on a report not ready after this long"
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -80,7 +80,7 @@ async def test_tools_list_answers_while_the_token_endpoint_is_slow(
         state_while_listing = session.container.token_provider().stats().state
         call = await session.call("GetLimitsList")  # waits for the token, then succeeds
         called_after = time.monotonic() - started
-    assert len(tools) == 41
+    assert len(tools) == 42  # 40 operations + auth_status + get_campaign_statistics
     assert listed_after < AT_ONCE, f"tools/list took {listed_after:.2f} s"
     assert state_while_listing != "valid"
     assert not call.is_error, result_text(call)
@@ -100,7 +100,7 @@ async def test_tools_list_answers_while_the_token_endpoint_is_down(
         listed_after = time.monotonic() - started
         await anyio.sleep(0)
         result = await session.call("ListCampaigns")
-    assert len(tools) == 41
+    assert len(tools) == 42
     assert listed_after < AT_ONCE, f"tools/list took {listed_after:.2f} s"
     text = result_text(result)
     assert result.is_error, text

@@ -56,7 +56,7 @@ async def test_stdio_serve_with_the_sdk_client(
             campaigns = await client.call_tool("ListCampaigns", {"campaignIds": ["1"], "page": 1})
             invalid = await client.call_tool("ListCampaigns", {"page": "one"})
             status = await client.call_tool("auth_status", {})
-    assert len(tools) == 41
+    assert len(tools) == 42  # 40 operations + auth_status + get_campaign_statistics
     assert not limits.is_error
     assert "limits" in (limits.structured_content or {})
     assert not campaigns.is_error, result_text(campaigns)
@@ -174,7 +174,7 @@ def test_stdio_stdout_carries_only_protocol_and_the_server_exits_cleanly(
             assert json.loads(line)["jsonrpc"] == "2.0"
     assert exit_code == 0
     assert answers[1]["result"]["serverInfo"]["name"] == "ozon-mcp"
-    assert len(answers[2]["result"]["tools"]) == 41
+    assert len(answers[2]["result"]["tools"]) == 42
     call = answers[3]["result"]
     assert call["isError"] is False
     assert "limits" in call["structuredContent"]
@@ -223,7 +223,7 @@ async def test_streamable_http_serve_with_dns_rebinding_protection(
             )
         process.send_signal(signal.SIGINT)  # Ctrl-C
         exit_code = process.wait(15)
-    assert len(tools) == 41
+    assert len(tools) == 42
     assert not limits.is_error, result_text(limits)
     assert not objects.is_error, result_text(objects)
     assert rebound.status_code == 421

@@ -16,6 +16,7 @@ from typing import Any
 from mcp import types
 from mcp.server import Server, ServerRequestContext
 
+from ozon_mcp.adapters.mcp.report_tool import ReportTool
 from ozon_mcp.adapters.mcp.status import AUTH_STATUS_TOOL, auth_status_result
 from ozon_mcp.adapters.mcp.upstream import UpstreamClient, UpstreamError, UpstreamRequest
 from ozon_mcp.adapters.openapi import (
@@ -170,10 +171,16 @@ def build_server(
     name: str = "ozon-mcp",
     version: str = "",
     instructions: str | None = None,
+    reports: ReportTool | None = None,
 ) -> Server[ToolRouter]:
-    """The MCP server for the router's tools; its lifespan starts the token provider."""
+    """The MCP server for the router's tools; its lifespan starts the token provider.
+
+    `reports` adds the `get_campaign_statistics` tool and its `ozon-mcp://reports/` resources.
+    """
     hooks = router.hooks
-    listed = types.ListToolsResult(tools=router.wire_tools)
+    listed = types.ListToolsResult(
+        tools=router.wire_tools + ([reports.wire_tool] if reports is not None else [])
+    )
 
     @asynccontextmanager
     async def lifespan(_server: Server[ToolRouter]) -> AsyncIterator[ToolRouter]:
@@ -189,9 +196,16 @@ def build_server(
         return listed
 
     async def call_tool(
-        _ctx: ServerRequestContext[ToolRouter], params: types.CallToolRequestParams
+        ctx: ServerRequestContext[ToolRouter], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
+        if reports is not None and params.name == reports.name:
+            return await reports.call(ctx, params.arguments)
         return await router.call(params.name, params.arguments)
+
+    def input_schema(tool_name: str) -> Mapping[str, Any] | None:
+        if reports is not None and tool_name == reports.name:
+            return reports.input_schema
+        return router.input_schema(tool_name)
 
     return Server(
         name,
@@ -200,5 +214,7 @@ def build_server(
         lifespan=lifespan,
         on_list_tools=list_tools,
         on_call_tool=call_tool,
-        get_tool_input_schema=router.input_schema,
+        get_tool_input_schema=input_schema,
+        on_list_resources=reports.resources.list_resources if reports is not None else None,
+        on_read_resource=reports.resources.read_resource if reports is not None else None,
     )

@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx2
 
+from ozon_mcp.adapters.mcp.request_budget import RequestBudget
+
 log = logging.getLogger("ozon_mcp.upstream")
 
 MIN_READ_BYTES = 16 * 1024 * 1024
@@ -44,10 +46,15 @@ class UpstreamResponse:
     content_type: str | None
     body: bytes
     truncated_bytes: int = 0
+    retry_after: str | None = None  # the Retry-After header, for the reports engine (issue 12)
 
 
 class UpstreamError(Exception):
     """The upstream could not be reached or did not answer in time; the message says what to do."""
+
+
+class BudgetExhaustedError(UpstreamError):
+    """The process used up today's request budget; no call was sent (issue 12)."""
 
 
 class UpstreamClient:
@@ -62,7 +69,9 @@ class UpstreamClient:
         timeout: httpx2.Timeout | None = None,
         transport: httpx2.AsyncBaseTransport | None = None,
         tls: ssl.SSLContext | None = None,
+        budget: RequestBudget | None = None,
     ) -> None:
+        self._budget = budget  # the daily request budget every call counts against
         self._base_url = base_url.rstrip("/")
         self._max_body_bytes = max_body_bytes
         self._client = httpx2.AsyncClient(
@@ -82,6 +91,12 @@ class UpstreamClient:
 
     async def send(self, request: UpstreamRequest) -> UpstreamResponse:
         """Send one request; the body is read up to `max_body_bytes` + 1, the rest counted."""
+        # --- daily request budget (issue 12): refuse before Ozon answers 429 ---
+        if self._budget is not None:
+            refusal = self._budget.spend()
+            if refusal is not None:
+                raise BudgetExhaustedError(refusal)
+        # --- end daily request budget ---
         kwargs: dict[str, Any] = {"headers": dict(request.headers)}
         if request.has_body:
             kwargs["json"] = request.json_body
@@ -104,6 +119,7 @@ class UpstreamClient:
                     content_type=response.headers.get("content-type"),
                     body=b"".join(chunks),
                     truncated_bytes=dropped,
+                    retry_after=response.headers.get("retry-after"),
                 )
         except httpx2.TimeoutException:
             raise UpstreamError(
