@@ -3,7 +3,7 @@
 Nothing here performs I/O; adapters feed events in and act on the decisions that come out.
 """
 
-from ozon_mcp.domain.clock import Clock, FakeClock, SystemClock
+from ozon_mcp.domain.clock import Clock, SystemClock
 from ozon_mcp.domain.errors import (
     ConfigurationError,
     FailureKind,
@@ -27,6 +27,7 @@ from ozon_mcp.domain.lifecycle import (
     StartFetch,
     TokenLifecycle,
     UseToken,
+    WaitReason,
     WaitUntil,
 )
 from ozon_mcp.domain.lifetime import (
@@ -60,7 +61,6 @@ __all__ = [
     "Decision",
     "Fail",
     "FailureKind",
-    "FakeClock",
     "FetchFailure",
     "FetchOutcome",
     "FetchTicket",
@@ -89,6 +89,7 @@ __all__ = [
     "TokenLifecycle",
     "TokenResponse",
     "UseToken",
+    "WaitReason",
     "WaitUntil",
     "parse_expires_in",
     "parse_retry_after",

@@ -97,12 +97,20 @@ class AwaitFetch:
     ticket_number: int
 
 
+class WaitReason(Enum):
+    """Why a `WaitUntil` waits: drivers act on the reason, never on the deadline's value."""
+
+    BACKOFF = "backing off after a failed token request"
+    COOLDOWN = "cooling down after a failed cycle"
+    REFRESH_TIME = "waiting for the proactive refresh time"
+
+
 @dataclass(frozen=True)
 class WaitUntil:
     """Nothing to do before the monotonic time `deadline`; ask again then."""
 
     deadline: float
-    reason: str
+    reason: WaitReason
 
 
 @dataclass(frozen=True)
@@ -215,6 +223,20 @@ class TokenLifecycle:
         """The token in hand if it is still valid now."""
         return self._valid_token(self._clock.monotonic())
 
+    def fresh_token(self) -> AccessToken | None:
+        """The hot path: the token in hand while no refresh is due yet, else None.
+
+        Exactly when `need_token()` would answer `UseToken(token)` without a refresh ticket
+        because the refresh time has not come; every other case (no token, refresh due) is
+        left to `need_token()`. It changes nothing, so drivers may call it without a lock.
+        """
+        token = self._token
+        if token is not None:
+            now = self._clock.monotonic()
+            if now < token.refresh_at and now < token.expires_at:
+                return token
+        return None
+
     def snapshot(self) -> LifecycleSnapshot:
         """A log- and display-safe summary of the lifecycle."""
         now = self._clock.monotonic()
@@ -249,7 +271,7 @@ class TokenLifecycle:
         if self._cooling_down(now) and self._last_error is not None:
             return Fail(self._last_error)
         if self._retry_at is not None and now < self._retry_at:
-            return WaitUntil(self._retry_at, "backing off after a failed token request")
+            return WaitUntil(self._retry_at, WaitReason.BACKOFF)
         return StartFetch(self._issue(now))
 
     def start(self) -> BackgroundStep:
@@ -269,16 +291,16 @@ class TokenLifecycle:
             if token is None:
                 return Idle()
             # Keep trying to replace a token that still works, but not past its expiry.
-            return WaitUntil(min(self._cooldown_until, token.expires_at), "cooling down")
+            return WaitUntil(min(self._cooldown_until, token.expires_at), WaitReason.COOLDOWN)
         if self._retry_at is not None:
             if now >= self._retry_at:
                 return StartFetch(self._issue(now))
-            return WaitUntil(self._retry_at, "backing off after a failed token request")
+            return WaitUntil(self._retry_at, WaitReason.BACKOFF)
         if token is None:
             return Idle()
         if token.needs_refresh(now):
             return StartFetch(self._issue(now))
-        return WaitUntil(token.refresh_at, "waiting for the proactive refresh time")
+        return WaitUntil(token.refresh_at, WaitReason.REFRESH_TIME)
 
     def token_received(self, ticket: FetchTicket, grant: TokenGrant) -> FetchOutcome:
         """The fetch of `ticket` produced a token response; validate it and take the token."""

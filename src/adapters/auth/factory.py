@@ -13,7 +13,7 @@ from ozon_mcp.adapters.auth.sync_provider import SyncTokenProvider
 from ozon_mcp.domain.clock import Clock, SystemClock
 from ozon_mcp.domain.lifecycle import TokenLifecycle
 from ozon_mcp.domain.lifetime import LifetimeRules
-from ozon_mcp.domain.ports import TokenCache
+from ozon_mcp.domain.ports import SyncTokenCache, TokenCache
 from ozon_mcp.domain.retry import RandomSource, RetryPolicy
 
 
@@ -51,6 +51,7 @@ def build_sync_token_provider(
     config: TokenEndpointConfig,
     *,
     endpoint: HttpTokenEndpoint | None = None,
+    cache: SyncTokenCache | None = None,
     clock: Clock | None = None,
     rng: RandomSource | None = None,
     rules: LifetimeRules | None = None,
@@ -58,13 +59,14 @@ def build_sync_token_provider(
     proactive_refresh: bool = True,
     logger: logging.Logger | None = None,
 ) -> SyncTokenProvider:
-    """A threaded `SyncTokenProvider` for `config`."""
+    """A threaded `SyncTokenProvider` for `config`, with an in-memory cache unless one is given."""
     clock = clock or SystemClock()
     rng = rng if rng is not None else random.Random()
     lifecycle = TokenLifecycle(clock, rng, rules=rules, retry=retry)
     return SyncTokenProvider(
         endpoint if endpoint is not None else HttpTokenEndpoint(config, clock=clock),
         lifecycle,
+        cache if cache is not None else InMemoryTokenCache(),
         config.cache_key,
         clock,
         proactive_refresh=proactive_refresh,

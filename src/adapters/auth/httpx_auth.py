@@ -6,7 +6,9 @@
 
 The class derives from both libraries' `Auth`, so each accepts it; both drive the same
 `bearer_flow` (see flow.py). Async clients are served by a `TokenProvider`, sync clients by a
-`SyncTokenProvider`, each created on first use. The token endpoint is always called with httpx2.
+`SyncTokenProvider`, each created on first use; both use the same token cache (`cache=`, an
+in-memory one by default), so a token one of them obtained serves the other. The token endpoint
+is always called with httpx2.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import httpx
 from pydantic import SecretStr
 
 from ozon_mcp.adapters.auth.bearer_auth import ProviderBearerAuth
+from ozon_mcp.adapters.auth.cache import InMemoryTokenCache
 from ozon_mcp.adapters.auth.config import ClientAuthMethod, RequestFormat, TokenEndpointConfig
 from ozon_mcp.adapters.auth.endpoint import HttpTokenEndpoint
 from ozon_mcp.adapters.auth.factory import build_sync_token_provider, build_token_provider
@@ -25,7 +28,7 @@ from ozon_mcp.adapters.auth.sync_provider import SyncTokenProvider
 from ozon_mcp.domain.clock import Clock, SystemClock
 from ozon_mcp.domain.errors import ConfigurationError
 from ozon_mcp.domain.lifetime import LifetimeRules
-from ozon_mcp.domain.ports import TokenCache
+from ozon_mcp.domain.ports import SyncTokenCache, TokenCache
 from ozon_mcp.domain.retry import RandomSource, RetryPolicy
 
 
@@ -35,7 +38,9 @@ class ClientCredentialsAuth(ProviderBearerAuth, httpx.Auth):
     Keyword arguments `token_url`, `client_id`, `client_secret` (str or SecretStr),
     `request_format` ("json" | "form"), `client_auth` ("post" | "basic"), `scope` and
     `refresh_margin` (seconds) are the stable contract; the others tune retries, timeouts and
-    the lifetime rules, or inject a clock, a random source, a cache or a logger.
+    the lifetime rules, or inject a clock, a random source, a cache or a logger. A `cache`
+    serves async clients through its `TokenCache` side (`load`/`store`/`discard`) and sync
+    clients through its `SyncTokenCache` side (`load_sync`/...); one object may offer both.
     """
 
     def __init__(
@@ -55,7 +60,7 @@ class ClientCredentialsAuth(ProviderBearerAuth, httpx.Auth):
         connect_timeout: float = 5.0,
         read_timeout: float = 10.0,
         proactive_refresh: bool = True,
-        cache: TokenCache | None = None,
+        cache: TokenCache | SyncTokenCache | None = None,
         clock: Clock | None = None,
         rng: RandomSource | None = None,
         logger: logging.Logger | None = None,
@@ -78,12 +83,13 @@ class ClientCredentialsAuth(ProviderBearerAuth, httpx.Auth):
         rules = _lifetime_rules(refresh_margin, default_expires_in)
         retry = _retry_policy(retry, max_retries)
         endpoint = HttpTokenEndpoint(config, clock=clock)  # shared: one pair of HTTP clients
+        shared: TokenCache | SyncTokenCache = cache if cache is not None else InMemoryTokenCache()
 
         def make_async() -> TokenProvider:
             return build_token_provider(
                 config,
                 endpoint=endpoint,
-                cache=cache,
+                cache=_async_side(shared),
                 clock=clock,
                 rng=rng,
                 rules=rules,
@@ -96,6 +102,7 @@ class ClientCredentialsAuth(ProviderBearerAuth, httpx.Auth):
             return build_sync_token_provider(
                 config,
                 endpoint=endpoint,
+                cache=_sync_side(shared),
                 clock=clock,
                 rng=rng,
                 rules=rules,
@@ -105,6 +112,24 @@ class ClientCredentialsAuth(ProviderBearerAuth, httpx.Auth):
             )
 
         self._setup(config.token_url, config.client_id, make_async, make_sync)
+
+
+def _async_side(cache: TokenCache | SyncTokenCache) -> TokenCache:
+    if not callable(getattr(cache, "load", None)):
+        raise ConfigurationError(
+            f"cache={type(cache).__name__} has no async side (load/store/discard), which "
+            "httpx.AsyncClient and httpx2.AsyncClient need"
+        )
+    return cache  # type: ignore[return-value]
+
+
+def _sync_side(cache: TokenCache | SyncTokenCache) -> SyncTokenCache:
+    if not callable(getattr(cache, "load_sync", None)):
+        raise ConfigurationError(
+            f"cache={type(cache).__name__} has no sync side (load_sync/store_sync/discard_sync), "
+            "which httpx.Client and httpx2.Client need"
+        )
+    return cache  # type: ignore[return-value]
 
 
 def _lifetime_rules(refresh_margin: float, default_expires_in: float) -> LifetimeRules:

@@ -6,10 +6,11 @@ import logging
 
 import pytest
 from auth_support import grant, lifecycle, refused, unavailable
+from fake_clock import FakeClock
 
 from ozon_mcp.adapters.auth.events import LOGGER_NAME, AuthEvents
 from ozon_mcp.adapters.auth.stats import AuthCounters
-from ozon_mcp.domain import FakeClock, StartFetch, TokenLifecycle, UseToken
+from ozon_mcp.domain import StartFetch, TokenLifecycle, UseToken
 
 RAW = "raw-token-that-must-never-be-logged"
 

@@ -6,10 +6,11 @@ import httpx
 import httpx2
 import pytest
 from auth_support import ScriptedEndpoint, async_provider, sync_provider
+from fake_clock import FakeClock
 from pydantic import SecretStr
 
 from ozon_mcp.adapters import ClientCredentialsAuth
-from ozon_mcp.domain import ConfigurationError, FakeClock
+from ozon_mcp.domain import ConfigurationError
 
 URL = "https://auth.example.com/token"
 SECRET = "client-secret-never-shown"

@@ -17,10 +17,10 @@ from auth_support import (
     spin,
     unavailable,
 )
+from fake_clock import FakeClock
 
 from ozon_mcp.adapters.auth import InMemoryTokenCache, ProviderClosedError
 from ozon_mcp.domain import (
-    FakeClock,
     InvalidCredentialsError,
     RetryPolicy,
     TokenEndpointUnavailableError,

@@ -6,10 +6,10 @@ import threading
 
 import pytest
 from auth_support import ScriptedEndpoint, refused, sync_provider, unavailable
+from fake_clock import FakeClock
 
 from ozon_mcp.adapters.auth import ProviderClosedError
 from ozon_mcp.domain import (
-    FakeClock,
     InvalidCredentialsError,
     RetryPolicy,
     TokenEndpointUnavailableError,

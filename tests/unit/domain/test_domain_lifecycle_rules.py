@@ -22,6 +22,7 @@ from ozon_mcp.domain import (
     StartFetch,
     TokenEndpointUnavailableError,
     UseToken,
+    WaitReason,
     WaitUntil,
 )
 
@@ -104,7 +105,7 @@ def test_the_background_waits_for_the_refresh_time_then_refreshes() -> None:
     assert token is not None
 
     step = lifecycle.next_background_step()
-    assert step == WaitUntil(token.refresh_at, "waiting for the proactive refresh time")
+    assert step == WaitUntil(token.refresh_at, WaitReason.REFRESH_TIME)
     clock.advance(step.deadline - clock.monotonic())
     refresh = lifecycle.next_background_step()
     assert isinstance(refresh, StartFetch)
@@ -116,9 +117,7 @@ def test_start_does_not_fetch_when_a_valid_token_is_in_hand() -> None:
     lifecycle, _ = new_lifecycle()
     token = acquire(lifecycle)
 
-    assert lifecycle.start() == WaitUntil(
-        token.refresh_at, "waiting for the proactive refresh time"
-    )
+    assert lifecycle.start() == WaitUntil(token.refresh_at, WaitReason.REFRESH_TIME)
 
 
 def test_the_background_is_idle_without_a_token_until_a_caller_asks() -> None:
@@ -442,7 +441,7 @@ def test_a_permanent_error_during_refresh_still_serves_the_valid_token() -> None
     assert lifecycle.state is LifecycleState.FAILED
     assert lifecycle.need_token() == UseToken(token)  # no new fetch during the cool-down
     step = lifecycle.next_background_step()
-    assert step == WaitUntil(token.expires_at, "cooling down")
+    assert step == WaitUntil(token.expires_at, WaitReason.COOLDOWN)
     clock.advance(15)
     assert isinstance(lifecycle.need_token(), Fail)
 

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from fake_clock import FakeClock
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -41,7 +42,6 @@ from ozon_mcp.domain import (
     Decision,
     Fail,
     FailureKind,
-    FakeClock,
     FetchFailure,
     FetchTicket,
     Idle,

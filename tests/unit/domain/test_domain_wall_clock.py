@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fake_clock import FakeClock
 from freezegun import freeze_time
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -21,7 +22,6 @@ from ozon_mcp.domain import (
     AwaitFetch,
     Decision,
     Fail,
-    FakeClock,
     Idle,
     LifetimeRules,
     LifetimeSource,
