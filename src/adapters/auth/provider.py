@@ -23,6 +23,7 @@ from ozon_mcp.adapters.auth.events import LOGGER_NAME
 from ozon_mcp.adapters.auth.stats import ProviderStats
 from ozon_mcp.adapters.auth.token_flow import RESOURCE_401, Flow, FlowDriver, FlowRun
 from ozon_mcp.domain.clock import Clock
+from ozon_mcp.domain.errors import SettingNames
 from ozon_mcp.domain.lifecycle import FetchTicket, TokenLifecycle
 from ozon_mcp.domain.ports import CacheKey, TokenCache, TokenEndpoint
 from ozon_mcp.domain.token import AccessToken
@@ -58,6 +59,7 @@ class TokenProvider(FlowDriver):
         proactive_refresh: bool = True,
         sleep: Sleep = asyncio.sleep,
         logger: logging.Logger | None = None,
+        setting_names: SettingNames | None = None,
     ) -> None:
         self._endpoint = endpoint
         self._cache = cache
@@ -69,6 +71,7 @@ class TokenProvider(FlowDriver):
             self._signal_change,
             proactive_refresh=proactive_refresh,
             logger=logger,
+            setting_names=setting_names,
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._changed: asyncio.Event | None = None
@@ -102,6 +105,10 @@ class TokenProvider(FlowDriver):
         """
         self._bind_to_running_loop()
         return await self._run(self._flows.invalidate(token, reason))
+
+    async def accepted(self, token: AccessToken | str) -> None:
+        """The resource server accepted `token` after a 401 retry: rejections are over."""
+        self._flows.accepted(token)
 
     def stats(self) -> ProviderStats:
         """Counters and the current token facts (never the token itself)."""

@@ -20,6 +20,7 @@ from ozon_mcp.adapters.auth import token_flow as flow
 from ozon_mcp.adapters.auth.stats import ProviderStats
 from ozon_mcp.adapters.auth.token_flow import RESOURCE_401, Flow, FlowDriver, FlowRun
 from ozon_mcp.domain.clock import Clock
+from ozon_mcp.domain.errors import SettingNames
 from ozon_mcp.domain.lifecycle import FetchTicket, TokenLifecycle
 from ozon_mcp.domain.ports import CacheKey, SyncTokenCache, SyncTokenEndpoint
 from ozon_mcp.domain.token import AccessToken
@@ -48,6 +49,7 @@ class SyncTokenProvider(FlowDriver):
         *,
         proactive_refresh: bool = True,
         logger: logging.Logger | None = None,
+        setting_names: SettingNames | None = None,
     ) -> None:
         self._condition = threading.Condition(threading.Lock())
         self._endpoint = endpoint
@@ -59,6 +61,7 @@ class SyncTokenProvider(FlowDriver):
             self._condition.notify_all,
             proactive_refresh=proactive_refresh,
             logger=logger,
+            setting_names=setting_names,
         )
         self._refresher: threading.Thread | None = None
 
@@ -84,6 +87,11 @@ class SyncTokenProvider(FlowDriver):
     def invalidate(self, token: AccessToken | str, *, reason: str = RESOURCE_401) -> bool:
         """Drop `token` (an AccessToken, its fingerprint or its raw value) if it is current."""
         return self._run(self._flows.invalidate(token, reason))
+
+    def accepted(self, token: AccessToken | str) -> None:
+        """The resource server accepted `token` after a 401 retry: rejections are over."""
+        with self._condition:
+            self._flows.accepted(token)
 
     def stats(self) -> ProviderStats:
         """Counters and the current token facts (never the token itself)."""

@@ -23,7 +23,9 @@ interrupted while it waits never cancels the request the others wait for. The th
 runs the flows' own code under its lock and every I/O step without it. Every timing and retry
 rule stays in the domain `TokenLifecycle`; these flows only sequence it.
 
-The hot path, a valid token in hand, never enters a generator: `token_in_hand()`.
+The hot path, a valid token in hand, never enters a generator: `token_in_hand()`. Errors are
+raised worded with the provider's `setting_names` (the server: environment variables;
+`ClientCredentialsAuth`: its keyword arguments).
 """
 
 from __future__ import annotations
@@ -31,15 +33,16 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final, Generic, TypeVar
 
-from ozon_mcp.adapters.auth.errors import ProviderClosedError, fresh_error
+from ozon_mcp.adapters.auth.errors import ProviderClosedError
 from ozon_mcp.adapters.auth.events import LOGGER_NAME, AuthEvents
 from ozon_mcp.adapters.auth.stats import AuthCounters, ProviderStats
 from ozon_mcp.domain.clock import Clock
-from ozon_mcp.domain.errors import FailureKind
+from ozon_mcp.domain.errors import PLAIN_NAMES, FailureKind, SettingNames
 from ozon_mcp.domain.lifecycle import (
+    Acquired,
     AwaitFetch,
     Fail,
     FetchTicket,
@@ -187,20 +190,20 @@ class TokenFlows:
         lifecycle = self.lifecycle
         if lifecycle.current_token() is None and lifecycle.in_flight is None:
             yield from self._adopt_from_cache()
-        waited = False
+        waiting_since: float | None = None  # bounds this caller's wait (lifecycle.max_wait)
         while True:
             self.check_open()
-            decision = lifecycle.need_token()
+            decision = lifecycle.need_token(waiting_since)
             if isinstance(decision, UseToken):
                 if decision.refresh is not None:
                     yield from self._launch(decision.refresh)
-                if not waited:
+                if waiting_since is None:
                     self.counters.cache_hits += 1
                 return decision.token
             if isinstance(decision, Fail):
-                raise fresh_error(decision.error)
-            if not waited:
-                waited = True
+                raise decision.error.worded(self.events.names)
+            if waiting_since is None:
+                waiting_since = self.clock.monotonic()
                 self.counters.waits += 1
             if isinstance(decision, StartFetch):
                 yield from self._launch(decision.ticket)
@@ -250,7 +253,7 @@ class TokenFlows:
             outcome = self.lifecycle.fetch_failed(ticket, response)
         self.events.fetch_settled(outcome, self.lifecycle.current_token())
         self._changed()
-        if outcome.token is not None:
+        if isinstance(outcome, Acquired):
             yield from self._cache(StoreCache(outcome.token))
 
     def invalidate(self, token: AccessToken | str, reason: str = RESOURCE_401) -> Flow[bool]:
@@ -260,8 +263,14 @@ class TokenFlows:
         401s caused by one token lead to one new token request.
         """
         fingerprint = self._fingerprint_of(token)
-        effective = self.lifecycle.invalidate(fingerprint)
-        self.events.invalidated(fingerprint, effective=effective, reason=reason)
+        lifecycle = self.lifecycle
+        rejections = lifecycle.rejections
+        effective = lifecycle.invalidate(fingerprint)
+        if lifecycle.rejections > rejections and lifecycle.rejected_until is not None:
+            pause = lifecycle.rejected_until - self.clock.monotonic()
+            self.events.rejected_again(fingerprint, lifecycle.rejections, pause)
+        else:
+            self.events.invalidated(fingerprint, effective=effective, reason=reason)
         if effective:
             self._recently_invalidated.append(fingerprint)
             self._changed()
@@ -269,6 +278,10 @@ class TokenFlows:
         return effective
 
     # --- plain transitions -----------------------------------------------------------------------
+
+    def accepted(self, token: AccessToken | str) -> None:
+        """The resource server accepted the token that replaced a rejected one."""
+        self.lifecycle.accepted(self._fingerprint_of(token))
 
     def abandon(self, ticket: FetchTicket) -> None:
         """Settle `ticket` without a result (its task or thread is gone)."""
@@ -289,7 +302,11 @@ class TokenFlows:
 
     def stats(self) -> ProviderStats:
         """Counters and the current token facts (never the token itself)."""
-        return self.counters.stats(self.lifecycle.snapshot())
+        stats = self.counters.stats(self.lifecycle.snapshot())
+        error = self.lifecycle.last_error
+        if error is None:
+            return stats
+        return replace(stats, last_error=error.worded(self.events.names).message)
 
     # --- internals -------------------------------------------------------------------------------
 
@@ -339,11 +356,17 @@ class FlowDriver:
         *,
         proactive_refresh: bool,
         logger: logging.Logger | None,
+        setting_names: SettingNames | None,
     ) -> None:
         self._key = key
         self._clock = clock
         self._proactive = proactive_refresh
-        events = AuthEvents(clock, AuthCounters(), logger or logging.getLogger(LOGGER_NAME))
+        events = AuthEvents(
+            clock,
+            AuthCounters(),
+            logger or logging.getLogger(LOGGER_NAME),
+            names=setting_names or PLAIN_NAMES,
+        )
         self._flows = TokenFlows(lifecycle, key, clock, events, changed)
 
     def __repr__(self) -> str:
