@@ -178,7 +178,6 @@ class AuthEvents:
 
     def rejected_again(self, fingerprint: str, rejections: int, pause: float) -> None:
         """The API refused the token fetched to replace a refused one: replacing pauses."""
-        self.counters.invalidations += 1
         self._emit(
             logging.ERROR,
             "token_rejected_again",
