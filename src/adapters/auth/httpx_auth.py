@@ -14,6 +14,7 @@ is always called with httpx2.
 from __future__ import annotations
 
 import logging
+from types import MappingProxyType
 
 import httpx
 from pydantic import SecretStr
@@ -26,10 +27,15 @@ from ozon_mcp.adapters.auth.factory import build_sync_token_provider, build_toke
 from ozon_mcp.adapters.auth.provider import TokenProvider
 from ozon_mcp.adapters.auth.sync_provider import SyncTokenProvider
 from ozon_mcp.domain.clock import Clock, SystemClock
-from ozon_mcp.domain.errors import ConfigurationError
+from ozon_mcp.domain.errors import ConfigurationError, Setting, SettingError, SettingNames
 from ozon_mcp.domain.lifetime import LifetimeRules
 from ozon_mcp.domain.ports import SyncTokenCache, TokenCache
 from ozon_mcp.domain.retry import RandomSource, RetryPolicy
+
+# Errors name what a library user passed: keyword arguments, not the server's variables.
+KEYWORD_NAMES: SettingNames = MappingProxyType(
+    {setting: f"{setting.value}=" for setting in Setting}
+)
 
 
 class ClientCredentialsAuth(ProviderBearerAuth, httpx.Auth):
@@ -38,7 +44,9 @@ class ClientCredentialsAuth(ProviderBearerAuth, httpx.Auth):
     Keyword arguments `token_url`, `client_id`, `client_secret` (str or SecretStr),
     `request_format` ("json" | "form"), `client_auth` ("post" | "basic"), `scope` and
     `refresh_margin` (seconds) are the stable contract; the others tune retries, timeouts and
-    the lifetime rules, or inject a clock, a random source, a cache or a logger. A `cache`
+    the lifetime rules, or inject a clock, a random source, a cache or a logger. `max_wait`
+    (seconds, default 30) bounds how long one request waits for a token endpoint that asked
+    to be left alone (Retry-After); past it the request fails, naming the next attempt. A `cache`
     serves async clients through its `TokenCache` side (`load`/`store`/`discard`) and sync
     clients through its `SyncTokenCache` side (`load_sync`/...); one object may offer both.
     """
@@ -60,6 +68,7 @@ class ClientCredentialsAuth(ProviderBearerAuth, httpx.Auth):
         connect_timeout: float = 5.0,
         read_timeout: float = 10.0,
         proactive_refresh: bool = True,
+        max_wait: float = 30.0,
         cache: TokenCache | SyncTokenCache | None = None,
         clock: Clock | None = None,
         rng: RandomSource | None = None,
@@ -68,17 +77,22 @@ class ClientCredentialsAuth(ProviderBearerAuth, httpx.Auth):
         if not isinstance(client_secret, str | SecretStr):
             raise ConfigurationError("client_secret must be a str or a pydantic SecretStr")
         secret = client_secret if isinstance(client_secret, SecretStr) else SecretStr(client_secret)
-        config = TokenEndpointConfig(
-            token_url=token_url,
-            client_id=client_id,
-            client_secret=secret,
-            request_format=request_format,
-            client_auth=client_auth,
-            scope=scope,
-            audience=audience,
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
-        )
+        try:
+            config = TokenEndpointConfig(
+                token_url=token_url,
+                client_id=client_id,
+                client_secret=secret,
+                request_format=request_format,
+                client_auth=client_auth,
+                scope=scope,
+                audience=audience,
+                connect_timeout=connect_timeout,
+                read_timeout=read_timeout,
+            )
+        except SettingError as exc:
+            raise exc.worded(KEYWORD_NAMES) from None
+        if isinstance(max_wait, bool) or not isinstance(max_wait, int | float) or not max_wait >= 0:
+            raise ConfigurationError(f"max_wait must be a number of seconds >= 0, got {max_wait!r}")
         clock = clock or SystemClock()
         rules = _lifetime_rules(refresh_margin, default_expires_in)
         retry = _retry_policy(retry, max_retries)
@@ -96,6 +110,8 @@ class ClientCredentialsAuth(ProviderBearerAuth, httpx.Auth):
                 retry=retry,
                 proactive_refresh=proactive_refresh,
                 logger=logger,
+                setting_names=KEYWORD_NAMES,
+                max_wait=max_wait,
             )
 
         def make_sync() -> SyncTokenProvider:
@@ -109,6 +125,8 @@ class ClientCredentialsAuth(ProviderBearerAuth, httpx.Auth):
                 retry=retry,
                 proactive_refresh=proactive_refresh,
                 logger=logger,
+                setting_names=KEYWORD_NAMES,
+                max_wait=max_wait,
             )
 
         self._setup(config.token_url, config.client_id, make_async, make_sync)

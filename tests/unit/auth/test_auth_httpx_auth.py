@@ -47,7 +47,11 @@ def test_the_secret_never_appears_in_repr_or_str() -> None:
         ({"client_auth": "private_key_jwt"}, "basic"),
         ({"refresh_margin": -1}, "refresh_margin"),
         ({"max_retries": -1}, "max_retries"),
-        ({"client_secret": ""}, "OAUTH_CLIENT_SECRET"),
+        ({"client_secret": ""}, "^client_secret= is empty"),
+        ({"client_id": " "}, "^client_id= is empty"),
+        ({"request_format": "xml"}, "^request_format= must be"),
+        ({"token_url": "ftp://auth.example.com/token"}, "^token_url= must be an absolute"),
+        ({"max_wait": -1}, "max_wait must be a number of seconds"),
         ({"client_secret": None}, "client_secret must be a str"),
     ],
 )
