@@ -12,13 +12,22 @@ from dataclasses import dataclass
 
 import httpx2
 import pytest
-from auth_support import KEY, ScriptedEndpoint, async_provider, sync_provider, token_value
+from auth_support import KEY, ScriptedEndpoint, async_provider, grant, sync_provider, token_value
 from fake_clock import FakeClock
 
 from ozon_mcp.adapters import ClientCredentialsAuth
 from ozon_mcp.adapters.auth import InMemoryTokenCache, SyncTokenProvider, TokenProvider
 from ozon_mcp.adapters.auth.token_flow import REQUEST, FlowRun, Launch, Request
-from ozon_mcp.domain import AccessToken, CacheKey, ConfigurationError
+from ozon_mcp.domain import (
+    AccessToken,
+    CacheKey,
+    ConfigurationError,
+    FailureKind,
+    FetchFailure,
+    ScopeSet,
+    TokenEndpointUnavailableError,
+    TokenResponse,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -214,3 +223,51 @@ def test_a_flow_run_throws_a_step_error_back_into_the_flow() -> None:
     assert run.next_step() is None
     assert run.result == "done"
     assert seen == ["endpoint bug"]
+
+
+class LongRetryAfter:
+    """A token endpoint that asks to be left alone for two minutes, then answers."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def _answer(self) -> TokenResponse:
+        self.calls += 1
+        if self.calls == 1:
+            return FetchFailure(FailureKind.TRANSIENT, "HTTP 429", 429, retry_after=120.0)
+        return grant(f"token-{self.calls}")
+
+    async def request_token(self, scopes: ScopeSet) -> TokenResponse:
+        return self._answer()
+
+    def request_token_sync(self, scopes: ScopeSet) -> TokenResponse:
+        return self._answer()
+
+
+@DRIVERS
+async def test_a_long_retry_after_fails_the_call_at_once_naming_the_next_attempt(
+    kind: str,
+) -> None:
+    clock = FakeClock()
+    endpoint = LongRetryAfter()
+    driven = _driven(kind, endpoint, clock, InMemoryTokenCache())  # type: ignore[arg-type]
+    with pytest.raises(TokenEndpointUnavailableError) as caught:
+        await driven.get_token()
+    message = str(caught.value)
+    assert "HTTP 429" in message
+    assert "next attempt at 00:02:00 UTC, later than one call waits (30 s)" in message
+    assert caught.value.wait_limit == 30.0
+    assert endpoint.calls == 1  # failed at once: no waiting, no second request
+    clock.advance(120.0)  # the background (or the next caller) tries when allowed
+    assert (await driven.get_token()).value == "token-2"
+
+
+async def test_a_retry_after_within_the_bound_is_waited_for() -> None:
+    # asyncio only: the threaded driver would wait the 120 s on its condition in real time.
+    clock = FakeClock()
+    endpoint = LongRetryAfter()
+    provider = async_provider(endpoint, clock)  # type: ignore[arg-type]
+    provider.lifecycle.max_wait = 200.0
+    assert (await provider.get_token()).value == "token-2"
+    assert clock.monotonic() == pytest.approx(1120.0)
+    assert endpoint.calls == 2
