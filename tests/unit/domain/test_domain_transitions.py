@@ -124,4 +124,3 @@ def test_a_permanent_error_served_again_says_it_is_remembered() -> None:
 class _Zero:
     def random(self) -> float:
         return 0.0
-
