@@ -210,7 +210,7 @@ class Act(Enum):
     """What a decision tells its asker to do (turned into a `Decision` by `_decide`)."""
 
     USE = "use the token"
-    USE_AND_REFRESH = "use the token and start its refresh"
+    USE_REFRESH = "use the token and start its refresh"
     FETCH = "start a fetch"
     AWAIT = "wait for the fetch in flight"
     WAIT_RETRY = "wait for the backoff deadline (a caller: at most max_wait)"
@@ -230,26 +230,27 @@ class Row:
 
 
 _A = Act  # short, so that each row of the table fits on one line
-TRANSITIONS: Mapping[tuple[Phase, Holding], Row] = MappingProxyType(
-    {
-        # (phase, holding)                     caller              start              background
-        (Phase.FETCHING, Holding.NONE): Row(_A.AWAIT, _A.AWAIT, _A.AWAIT),
-        (Phase.FETCHING, Holding.FRESH): Row(_A.USE, _A.AWAIT, _A.AWAIT),
-        (Phase.FETCHING, Holding.DUE): Row(_A.USE, _A.AWAIT, _A.AWAIT),
-        (Phase.COOLING_DOWN, Holding.NONE): Row(_A.FAIL, _A.IDLE, _A.IDLE),
-        (Phase.COOLING_DOWN, Holding.FRESH): Row(_A.USE, _A.WAIT_COOLDOWN, _A.WAIT_COOLDOWN),
-        (Phase.COOLING_DOWN, Holding.DUE): Row(_A.USE, _A.WAIT_COOLDOWN, _A.WAIT_COOLDOWN),
-        (Phase.BACKING_OFF, Holding.NONE): Row(_A.WAIT_RETRY, _A.WAIT_RETRY, _A.WAIT_RETRY),
-        (Phase.BACKING_OFF, Holding.FRESH): Row(_A.USE, _A.WAIT_RETRY, _A.WAIT_RETRY),
-        (Phase.BACKING_OFF, Holding.DUE): Row(_A.USE, _A.WAIT_RETRY, _A.WAIT_RETRY),
-        (Phase.RETRY_DUE, Holding.NONE): Row(_A.FETCH, _A.FETCH, _A.FETCH),
-        (Phase.RETRY_DUE, Holding.FRESH): Row(_A.USE, _A.FETCH, _A.FETCH),
-        (Phase.RETRY_DUE, Holding.DUE): Row(_A.USE_AND_REFRESH, _A.FETCH, _A.FETCH),
-        (Phase.QUIET, Holding.NONE): Row(_A.FETCH, _A.FETCH, _A.IDLE),
-        (Phase.QUIET, Holding.FRESH): Row(_A.USE, _A.WAIT_REFRESH, _A.WAIT_REFRESH),
-        (Phase.QUIET, Holding.DUE): Row(_A.USE_AND_REFRESH, _A.FETCH, _A.FETCH),
-    }
-)
+
+# fmt: off
+TRANSITIONS: Mapping[tuple[Phase, Holding], Row] = MappingProxyType({
+    # (phase,             holding):            caller          start             background
+    (Phase.FETCHING,      Holding.NONE):   Row(_A.AWAIT,       _A.AWAIT,         _A.AWAIT),
+    (Phase.FETCHING,      Holding.FRESH):  Row(_A.USE,         _A.AWAIT,         _A.AWAIT),
+    (Phase.FETCHING,      Holding.DUE):    Row(_A.USE,         _A.AWAIT,         _A.AWAIT),
+    (Phase.COOLING_DOWN,  Holding.NONE):   Row(_A.FAIL,        _A.IDLE,          _A.IDLE),
+    (Phase.COOLING_DOWN,  Holding.FRESH):  Row(_A.USE,         _A.WAIT_COOLDOWN, _A.WAIT_COOLDOWN),
+    (Phase.COOLING_DOWN,  Holding.DUE):    Row(_A.USE,         _A.WAIT_COOLDOWN, _A.WAIT_COOLDOWN),
+    (Phase.BACKING_OFF,   Holding.NONE):   Row(_A.WAIT_RETRY,  _A.WAIT_RETRY,    _A.WAIT_RETRY),
+    (Phase.BACKING_OFF,   Holding.FRESH):  Row(_A.USE,         _A.WAIT_RETRY,    _A.WAIT_RETRY),
+    (Phase.BACKING_OFF,   Holding.DUE):    Row(_A.USE,         _A.WAIT_RETRY,    _A.WAIT_RETRY),
+    (Phase.RETRY_DUE,     Holding.NONE):   Row(_A.FETCH,       _A.FETCH,         _A.FETCH),
+    (Phase.RETRY_DUE,     Holding.FRESH):  Row(_A.USE,         _A.FETCH,         _A.FETCH),
+    (Phase.RETRY_DUE,     Holding.DUE):    Row(_A.USE_REFRESH, _A.FETCH,         _A.FETCH),
+    (Phase.QUIET,         Holding.NONE):   Row(_A.FETCH,       _A.FETCH,         _A.IDLE),
+    (Phase.QUIET,         Holding.FRESH):  Row(_A.USE,         _A.WAIT_REFRESH,  _A.WAIT_REFRESH),
+    (Phase.QUIET,         Holding.DUE):    Row(_A.USE_REFRESH, _A.FETCH,         _A.FETCH),
+})
+# fmt: on
 
 
 class TokenLifecycle:
@@ -495,7 +496,7 @@ class TokenLifecycle:
                 # Decisions are immutable: the same one serves every call until the token changes.
                 use = self._use_current = UseToken(token)
             return use
-        if act is Act.USE_AND_REFRESH:
+        if act is Act.USE_REFRESH:
             token = self._token
             assert token is not None
             return UseToken(token, refresh=self._issue(now))
