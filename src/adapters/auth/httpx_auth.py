@@ -133,21 +133,23 @@ class ClientCredentialsAuth(ProviderBearerAuth, httpx.Auth):
 
 
 def _async_side(cache: TokenCache | SyncTokenCache) -> TokenCache:
-    if not callable(getattr(cache, "load", None)):
-        raise ConfigurationError(
-            f"cache={type(cache).__name__} has no async side (load/store/discard), which "
-            "httpx.AsyncClient and httpx2.AsyncClient need"
-        )
+    _require_side(cache, "async", ("load", "store", "discard"), "AsyncClient")
     return cache  # type: ignore[return-value]
 
 
 def _sync_side(cache: TokenCache | SyncTokenCache) -> SyncTokenCache:
-    if not callable(getattr(cache, "load_sync", None)):
-        raise ConfigurationError(
-            f"cache={type(cache).__name__} has no sync side (load_sync/store_sync/discard_sync), "
-            "which httpx.Client and httpx2.Client need"
-        )
+    _require_side(cache, "sync", ("load_sync", "store_sync", "discard_sync"), "Client")
     return cache  # type: ignore[return-value]
+
+
+def _require_side(cache: object, side: str, methods: tuple[str, ...], client: str) -> None:
+    """Refuse a cache without the methods of one side of the port, naming what is missing."""
+    missing = [name for name in methods if not callable(getattr(cache, name, None))]
+    if missing:
+        raise ConfigurationError(
+            f"cache={type(cache).__name__} has no {side} side ({'/'.join(methods)}; missing "
+            f"{', '.join(missing)}), which httpx.{client} and httpx2.{client} need"
+        )
 
 
 def _lifetime_rules(refresh_margin: float, default_expires_in: float) -> LifetimeRules:

@@ -50,10 +50,8 @@ def test_an_empty_secret_is_named_by_variable_for_the_server() -> None:
         endpoint_config(token_url="token", client_id="id", client_secret="s")
 
 
-def _refused_by(names: SettingNames, oauth_error: str = "invalid_client") -> tuple[str, str]:
-    """The error a caller gets and the stats' last_error, from a provider using `names`."""
-    failure = FetchFailure(FailureKind.PERMANENT, "HTTP 400", 400, None, oauth_error)
-    provider = SyncTokenProvider(
+def _refusing_provider(failure: FetchFailure, names: SettingNames | None) -> SyncTokenProvider:
+    return SyncTokenProvider(
         ScriptedEndpoint([failure]),
         lifecycle(FakeClock()),
         InMemoryTokenCache(),
@@ -62,6 +60,12 @@ def _refused_by(names: SettingNames, oauth_error: str = "invalid_client") -> tup
         proactive_refresh=False,
         setting_names=names,
     )
+
+
+def _refused_by(names: SettingNames, oauth_error: str = "invalid_client") -> tuple[str, str]:
+    """The error a caller gets and the stats' last_error, from a provider using `names`."""
+    failure = FetchFailure(FailureKind.PERMANENT, "HTTP 400", 400, None, oauth_error)
+    provider = _refusing_provider(failure, names)
     with pytest.raises(InvalidCredentialsError) as caught:
         provider.get_token()
     last_error = provider.stats().last_error
@@ -101,14 +105,6 @@ def test_each_oauth_error_names_its_settings_in_both_vocabularies(
 
 
 def test_refused_from_the_scripted_helper_reads_plainly_without_names() -> None:
-    failure = refused()
-    provider = SyncTokenProvider(
-        ScriptedEndpoint([failure]),
-        lifecycle(FakeClock()),
-        InMemoryTokenCache(),
-        KEY,
-        FakeClock(),
-        proactive_refresh=False,
-    )
+    provider = _refusing_provider(refused(), None)
     with pytest.raises(InvalidCredentialsError, match="check client_id and client_secret"):
         provider.get_token()
