@@ -14,7 +14,6 @@ from ozon_mcp.adapters.auth import (
     HttpTokenEndpoint,
     InMemoryTokenCache,
     ProviderBearerAuth,
-    TokenEndpointConfig,
     TokenProvider,
     build_token_provider,
 )
@@ -27,6 +26,8 @@ from ozon_mcp.adapters.reports import ReportQueue
 from ozon_mcp.app.report_wiring import make_report_engine, make_report_tool
 from ozon_mcp.app.settings import Settings
 from ozon_mcp.app.version import package_version
+from ozon_mcp.app.wording import ENV_NAMES
+from ozon_mcp.app.wording import endpoint_config as endpoint_config_named_by_env
 from ozon_mcp.domain.clock import SystemClock
 from ozon_mcp.domain.lifetime import LifetimeRules
 from ozon_mcp.domain.retry import RetryPolicy
@@ -74,7 +75,7 @@ class Container(containers.DeclarativeContainer):
     retry_policy = providers.Singleton(RetryPolicy, max_retries=settings.provided.oauth_max_retries)
 
     endpoint_config = providers.Singleton(
-        TokenEndpointConfig,
+        endpoint_config_named_by_env,
         token_url=settings.provided.oauth_token_url,
         client_id=settings.provided.oauth_client_id,
         client_secret=settings.provided.oauth_client_secret,
@@ -98,6 +99,8 @@ class Container(containers.DeclarativeContainer):
         rng=rng,
         rules=lifetime_rules,
         retry=retry_policy,
+        setting_names=providers.Object(ENV_NAMES),
+        max_wait=settings.provided.oauth_max_wait_seconds,
     )
     auth = providers.Singleton(ProviderBearerAuth.from_providers, token_provider)
 

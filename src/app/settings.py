@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     oauth_max_retries: int = Field(
         default=3, ge=0, le=10, description="token request retries per cycle"
     )
+    oauth_max_wait_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        le=600,
+        description="longest a tool call waits for a token endpoint backoff (Retry-After)",
+    )
     openapi_spec: str | None = Field(default=None, description="path of a JSON/YAML spec")
     log_level: LogLevel = Field(default="INFO", description="logging level (stderr)")
     log_format: Literal["text", "json"] = Field(default="text", description="log line format")
@@ -132,12 +138,12 @@ class Settings(BaseSettings):
     def url_problems(self) -> list[str]:
         """One line per URL that uses plain http:// off this machine (checked before connecting)."""
         problems = []
-        for url, setting in (
-            (self.oauth_token_url, "OAUTH_TOKEN_URL"),
-            (self.api_base_url, "API_BASE_URL"),
+        for url, setting, carries in (
+            (self.oauth_token_url, "OAUTH_TOKEN_URL", "the client secret"),
+            (self.api_base_url, "API_BASE_URL", "the access token"),
         ):
             try:
-                validate_token_url(url, setting=setting)
+                validate_token_url(url, setting=setting, carries=carries)
             except ConfigurationError as exc:
                 problems.append(str(exc))
         return problems

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
-from ozon_mcp.domain.errors import ConfigurationError
+from ozon_mcp.domain.errors import ConfigurationError, Setting, SettingError
 
 _LOOPBACK_NAMES = frozenset({"localhost"})
 
@@ -21,11 +21,15 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-def validate_token_url(url: str, *, setting: str = "OAUTH_TOKEN_URL") -> str:
-    """Return `url` if the client secret may be sent to it, else raise `ConfigurationError`.
+def validate_token_url(
+    url: str, *, setting: str | None = None, carries: str = "the client secret"
+) -> str:
+    """Return `url` if `carries` may be sent to it, else raise a `ConfigurationError`.
 
     https is required; plain http is accepted only for a loopback host (a local emulator or a
-    test server), because anything else would send the client secret in clear over a network.
+    test server), because anything else would send the secret in clear over a network. Without
+    `setting` (the name the caller's user knows the URL by), the error is a `SettingError` about
+    `Setting.TOKEN_URL`, which each edge words in its own names.
     """
     text = url.strip() if isinstance(url, str) else ""
     try:
@@ -33,25 +37,28 @@ def validate_token_url(url: str, *, setting: str = "OAUTH_TOKEN_URL") -> str:
         host = parts.hostname or ""
         parts.port  # noqa: B018 - raises ValueError on a malformed port
     except ValueError as exc:
-        raise ConfigurationError(f"{setting} is not a valid URL: {exc}") from None
+        raise _problem(setting, f"is not a valid URL: {exc}") from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not host:
-        raise ConfigurationError(
-            f"{setting} must be an absolute https:// URL of the OAuth 2.0 token endpoint, "
-            f"got {_shown(text)}"
-        )
+        raise _problem(setting, f"must be an absolute https:// URL, got {_shown(text)}")
     if parts.username is not None or parts.password is not None:
-        raise ConfigurationError(
-            f"{setting} must not carry credentials in the URL; set OAUTH_CLIENT_ID and "
-            "OAUTH_CLIENT_SECRET instead"
+        raise _problem(
+            setting,
+            "must not carry credentials in the URL; give the client id and secret separately",
         )
     if scheme == "http" and not is_loopback_host(host):
-        carried = "the client secret" if setting == "OAUTH_TOKEN_URL" else "the access token"
-        raise ConfigurationError(
-            f"{setting} uses http:// for {host}: {carried} would travel in clear. "
-            "Use https:// (plain http is only accepted for 127.0.0.1, ::1 or localhost)"
+        raise _problem(
+            setting,
+            f"uses http:// for {host}: {carries} would travel in clear. "
+            "Use https:// (plain http is only accepted for 127.0.0.1, ::1 or localhost)",
         )
     return text
+
+
+def _problem(setting: str | None, problem: str) -> ConfigurationError:
+    if setting is None:
+        return SettingError(Setting.TOKEN_URL, problem)
+    return ConfigurationError(f"{setting} {problem}")
 
 
 def _shown(text: str) -> str:
