@@ -50,6 +50,50 @@ class UpstreamError(Exception):
     """The upstream could not be reached or did not answer in time; the message says what to do."""
 
 
+class OffTargetError(UpstreamError):
+    """A prepared URL would leave API_BASE_URL (another host, port, scheme or path); not sent."""
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(url: httpx2.URL) -> tuple[str, str, int | None]:
+    return url.scheme, url.host, url.port or _DEFAULT_PORTS.get(url.scheme)
+
+
+def check_on_target(base: httpx2.URL, url: httpx2.URL) -> None:
+    """Raise `OffTargetError` unless `url` is under `base`: same scheme, host and port, and a
+    path (after the client's dot-segment normalisation) inside the base path.
+
+    Checked before the request is handed to the client, so before any token is attached: a
+    spec or an argument that slipped past the path checks still cannot carry the bearer to
+    another host or to another part of that host.
+    """
+    base_path = base.path.rstrip("/")
+    # The decoded path with its dot segments resolved: a server that decodes `%2E%2E` before
+    # normalising must not see the request climb out of the base path either.
+    path = _remove_dot_segments(url.path)
+    inside = path == base_path or path.startswith(base_path + "/") or not base_path
+    if _origin(url) != _origin(base) or not inside:
+        raise OffTargetError(
+            f"refused to send a request to {url.scheme}://{url.host}{path[:80]}: it is not "
+            f"under API_BASE_URL ({base}); no token was sent"
+        )
+
+
+def _remove_dot_segments(path: str) -> str:
+    """RFC 3986 5.2.4 on an already decoded path."""
+    kept: list[str] = []
+    for segment in path.split("/")[1:]:
+        if segment == "..":
+            if kept:
+                kept.pop()
+        elif segment != ".":
+            kept.append(segment)
+    trailing = "/" if path.endswith(("/.", "/..")) else ""
+    return "/" + "/".join(kept) + trailing
+
+
 class UpstreamClient:
     """Sends prepared requests through one pooled, authenticated httpx2.AsyncClient."""
 
@@ -64,6 +108,7 @@ class UpstreamClient:
         tls: ssl.SSLContext | None = None,
     ) -> None:
         self._base_url = base_url.rstrip("/")
+        self._base = httpx2.URL(self._base_url)
         self._max_body_bytes = max_body_bytes
         self._client = httpx2.AsyncClient(
             base_url=self._base_url,
@@ -88,6 +133,12 @@ class UpstreamClient:
         # One absolute URL string: httpx2 parses it once instead of merging base, path and
         # params (three URL parses, about a third of the per-call CPU).
         url = self._base_url + request.target
+        if not request.target.startswith("/"):
+            raise OffTargetError(f"refused to send a request with the target {request.target!r}")
+        try:
+            check_on_target(self._base, httpx2.URL(url))
+        except httpx2.InvalidURL as exc:
+            raise OffTargetError(f"refused to send a request: invalid URL ({exc})") from None
         try:
             async with self._client.stream(request.method, url, **kwargs) as response:
                 chunks: list[bytes] = []

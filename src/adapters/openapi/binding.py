@@ -27,6 +27,8 @@ DEFAULT_STYLE: dict[str, str] = {
 }
 _PATH_VARIABLE = re.compile(r"{([^{}/]+)}")
 _UNSAFE_HEADER_CHARACTERS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+# Segments that URL normalisation merges or removes (RFC 3986 5.2.4).
+_DOT_OR_EMPTY_SEGMENTS = frozenset({"", ".", ".."})
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,13 @@ def scalar_text(value: Any) -> str:
 def _fill_path(
     template: str, parameters: tuple[ParameterBinding, ...], arguments: Mapping[str, Any]
 ) -> str:
+    """The template with each variable filled, one `/`-separated segment at a time.
+
+    Every segment that holds a variable is checked after encoding: an empty, `.` or `..`
+    segment would be merged or removed by URL normalisation (in the HTTP client or a proxy),
+    moving the request to another endpoint, possibly outside the API base path. Such a value
+    is refused, naming the argument, whatever the parameter's style produced it.
+    """
     by_name = {b.name: b for b in parameters if b.location == "path"}
 
     def substitute(match: re.Match[str]) -> str:
@@ -137,7 +146,21 @@ def _fill_path(
         with _unicode_checked(binding):
             return _path_value(binding, value)
 
-    return _PATH_VARIABLE.sub(substitute, template)
+    segments = []
+    for segment in template.split("/"):
+        filled = _PATH_VARIABLE.sub(substitute, segment)
+        if filled in _DOT_OR_EMPTY_SEGMENTS and _PATH_VARIABLE.search(segment):
+            names = [by_name[n].argument for n in _PATH_VARIABLE.findall(segment) if n in by_name]
+            shown = ", ".join(repr(name) for name in names) or repr(segment)
+            raise ArgumentError(
+                [
+                    f"argument {shown}: this value would make the path segment {filled!r} "
+                    "(empty or a dot segment), which leaves the endpoint's path; give a "
+                    "non-empty value"
+                ]
+            )
+        segments.append(filled)
+    return "/".join(segments)
 
 
 @contextmanager

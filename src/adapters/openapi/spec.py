@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ozon_mcp.adapters.openapi.path_keys import refuse_unsafe_path_keys
 from ozon_mcp.domain.errors import ConfigurationError
 
 log = logging.getLogger("ozon_mcp.openapi")
@@ -147,7 +148,9 @@ def repair_spec(document: JsonObject, source: str = "<dict>") -> LoadedSpec:
     if not isinstance(document.get("paths"), dict):
         raise SpecError(f"{source}: pointer '/paths' must be an object of path items")
     fixed = copy.deepcopy(document)
-    repairs: list[Repair] = []
+    repairs: list[Repair] = [
+        Repair(pointer, description) for pointer, description in refuse_unsafe_path_keys(fixed)
+    ]
     required_components = _repair_required_components(fixed, repairs)
     _repair_boolean_required(fixed, "", repairs, parent=None, name=None)
     if required_components:
