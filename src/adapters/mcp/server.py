@@ -16,6 +16,7 @@ from typing import Any
 from mcp import types
 from mcp.server import Server, ServerRequestContext
 
+from ozon_mcp.adapters.auth.redaction import Scrubber
 from ozon_mcp.adapters.mcp.status import AUTH_STATUS_TOOL, auth_status_result
 from ozon_mcp.adapters.mcp.upstream import UpstreamClient, UpstreamError, UpstreamRequest
 from ozon_mcp.adapters.openapi import (
@@ -30,7 +31,8 @@ from ozon_mcp.domain.errors import TokenAcquisitionError
 log = logging.getLogger("ozon_mcp.server")
 
 StatusSource = Callable[[], Mapping[str, Any]]
-SecretSource = Callable[[], Sequence[str]]
+# The product's scrubber (or, in tests, the plain list of secrets to hide).
+SecretSource = Callable[[], Sequence[str] | Scrubber]
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from html import unescape
 from typing import Any
-from urllib.parse import quote, quote_plus
 
+from ozon_mcp.adapters.auth.redaction import REDACTED, Scrubber
 from ozon_mcp.adapters.openapi.text import one_line
 
 DEFAULT_LIMIT_BYTES = 100_000
 ERROR_MESSAGE_LIMIT = 500
-REDACTED = "[REDACTED]"
+__all__ = ["REDACTED", "RenderedResult", "render_response", "scrub"]
 
 _TEXT_TYPES = frozenset(
     {
@@ -64,12 +64,12 @@ def render_response(
     *,
     limit_bytes: int = DEFAULT_LIMIT_BYTES,
     operation: str,
-    secrets: Iterable[str] = (),
+    secrets: Iterable[str] | Scrubber = (),
 ) -> RenderedResult:
     """Render one upstream answer for the model; `secrets` never appear in the result."""
     if limit_bytes <= 0:
         raise ValueError("limit_bytes must be positive")
-    hidden = _secret_forms(secrets)
+    hidden = _as_scrubber(secrets)
     if not 200 <= status < 300:
         return RenderedResult(
             _error_text(status, content_type, body, operation, hidden), None, True
@@ -88,43 +88,18 @@ def render_response(
         text = _render_zip(operation, body, media_type, limit_bytes, hidden)
         return RenderedResult(text, None, False)
     if kind == "text":
-        text = _scrub_forms(body.decode(charset or "utf-8", errors="replace"), hidden)
+        text = hidden.redact(body.decode(charset or "utf-8", errors="replace"))
         return RenderedResult(_cut(text, limit_bytes), None, False)
     return RenderedResult(_describe_binary(operation, media_type, len(body)), None, False)
 
 
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    """Replace every occurrence of each secret (also URL- and JSON-escaped) with [REDACTED]."""
-    return _scrub_forms(text, _secret_forms(secrets))
+def scrub(text: str, secrets: Iterable[str] | Scrubber) -> str:
+    """Replace every occurrence of each secret, in any encoding, with [REDACTED]."""
+    return _as_scrubber(secrets).redact(text)
 
 
-def _secret_forms(secrets: Iterable[str]) -> tuple[str, ...]:
-    """Each secret as it may appear in a body: raw, percent-encoded, JSON-escaped."""
-    forms: set[str] = set()
-    for secret in secrets:
-        if secret:
-            forms.update(
-                (secret, quote(secret, safe=""), quote_plus(secret), json.dumps(secret)[1:-1])
-            )
-    return tuple(sorted(forms, key=len, reverse=True))  # longest first: no partial leftovers
-
-
-def _scrub_forms(text: str, forms: tuple[str, ...]) -> str:
-    for form in forms:
-        text = text.replace(form, REDACTED)
-    return text
-
-
-def _scrub_data(data: Any, forms: tuple[str, ...]) -> Any:
-    if not forms:
-        return data
-    if isinstance(data, str):
-        return _scrub_forms(data, forms)
-    if isinstance(data, list):
-        return [_scrub_data(item, forms) for item in data]
-    if isinstance(data, dict):
-        return {_scrub_forms(k, forms): _scrub_data(v, forms) for k, v in data.items()}
-    return data
+def _as_scrubber(secrets: Iterable[str] | Scrubber) -> Scrubber:
+    return secrets if isinstance(secrets, Scrubber) else Scrubber.of(secrets)
 
 
 def _media_type(content_type: str | None) -> tuple[str | None, str | None]:
@@ -174,14 +149,14 @@ def _json(body: bytes, charset: str | None) -> Any:
         return _NOT_JSON
 
 
-def _render_json(data: Any, limit_bytes: int, forms: tuple[str, ...]) -> RenderedResult:
+def _render_json(data: Any, limit_bytes: int, hidden: Scrubber) -> RenderedResult:
     # Compact JSON: the C encoder (indent forces the pure-Python one, ~3x slower per call) and
     # fewer tokens for the model; structured content carries the same data for clients.
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    if any(form in text for form in forms):
+    if hidden.contains_secret(text):
         # Rare: the answer echoes a secret. Scrub the data itself, not only its rendering.
-        data = _scrub_data(data, forms)
-        text = _scrub_forms(json.dumps(data, ensure_ascii=False, separators=(",", ":")), forms)
+        data = hidden.redact_data(data)
+        text = hidden.redact(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
     structured = data if isinstance(data, dict) else {"result": data}
     if len(text.encode()) <= limit_bytes:
         return RenderedResult(text, structured, False)
@@ -203,7 +178,7 @@ def _cut(text: str, limit_bytes: int) -> str:
 
 
 def _render_zip(
-    operation: str, body: bytes, media_type: str | None, limit_bytes: int, forms: tuple[str, ...]
+    operation: str, body: bytes, media_type: str | None, limit_bytes: int, hidden: Scrubber
 ) -> str:
     """List the archive and show its text files (CSV reports) within the size limit."""
     try:
@@ -211,15 +186,17 @@ def _render_zip(
         members = [m for m in archive.infolist() if not m.is_dir()]
     except (zipfile.BadZipFile, ValueError):
         return _describe_binary(operation, media_type or "application/zip", len(body))
-    listing = ", ".join(f"{m.filename} ({m.file_size} bytes)" for m in members)
+    # Member names are server-chosen text like any other: an echoed secret can hide in them.
+    names = {id(m): hidden.redact(m.filename) for m in members}
+    listing = ", ".join(f"{names[id(m)]} ({m.file_size} bytes)" for m in members)
     parts = [f"ZIP archive of {len(body)} bytes with {len(members)} files: {listing}"]
     budget = limit_bytes
-    overlap = max((len(form.encode()) for form in forms), default=0)
+    overlap = hidden.longest
     for member in members:
         if not member.filename.lower().endswith(_TEXT_FILE_SUFFIXES):
             continue
         if budget <= 0:
-            parts.append(f"=== {member.filename}: not shown, the size limit was reached ===")
+            parts.append(f"=== {names[id(member)]}: not shown, the size limit was reached ===")
             continue
         try:
             with archive.open(member) as handle:
@@ -227,19 +204,19 @@ def _render_zip(
                 # that straddles the cut be scrubbed whole before the cut is made.
                 raw = handle.read(budget + overlap + 1)
         except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError):
-            parts.append(f"=== {member.filename}: cannot be read ===")
+            parts.append(f"=== {names[id(member)]}: cannot be read ===")
             continue
-        text = _scrub_forms(raw.decode("utf-8-sig", errors="replace"), forms)
+        text = hidden.redact(raw.decode("utf-8-sig", errors="replace"))
         encoded = text.encode()
         if len(encoded) > budget:
             shown = encoded[:budget].decode(errors="ignore")
             size = max(member.file_size, len(raw))
             text = (
                 f"{shown}\n\n[truncated: showing the first {budget} of about {size} bytes of "
-                f"{member.filename}; ask for less (fewer campaigns, a shorter period) to see "
+                f"{names[id(member)]}; ask for less (fewer campaigns, a shorter period) to see "
                 "the rest]"
             )
-        parts.append(f"=== {member.filename} ===\n{text}")
+        parts.append(f"=== {names[id(member)]} ===\n{text}")
         budget -= min(len(encoded), budget)
     return "\n\n".join(parts)
 
@@ -254,10 +231,10 @@ def _error_text(
     content_type: str | None,
     body: bytes,
     operation: str,
-    forms: tuple[str, ...],
+    hidden: Scrubber,
 ) -> str:
     head = f"HTTP {status} from {operation}"
-    message = _scrub_forms(_upstream_message(content_type, body), forms)
+    message = hidden.redact(_upstream_message(content_type, body, hidden))
     text = (
         f"{head}: {one_line(message, ERROR_MESSAGE_LIMIT)}" if message else f"{head} (empty body)"
     )
@@ -267,7 +244,7 @@ def _error_text(
     return f"{text} ({hint})" if hint else text
 
 
-def _upstream_message(content_type: str | None, body: bytes) -> str:
+def _upstream_message(content_type: str | None, body: bytes, hidden: Scrubber) -> str:
     """The error message the upstream gave, from its usual JSON fields or its text."""
     if not body.strip():
         return ""
@@ -279,7 +256,8 @@ def _upstream_message(content_type: str | None, body: bytes) -> str:
             return _message_from_json(data)
         kind = "text"
     if kind == "text":
-        text = body.decode(charset or "utf-8", errors="replace")
+        # Scrubbed before the markup is stripped: a tag inside a secret would split it.
+        text = hidden.redact(body.decode(charset or "utf-8", errors="replace"))
         if media_type == "text/html" or text.lstrip()[:15].lower().startswith(
             ("<!doctype", "<html")
         ):
