@@ -14,7 +14,7 @@ import anyio
 
 from ozon_mcp.adapters.openapi import SpecError
 from ozon_mcp.app.container import Container
-from ozon_mcp.app.logging_setup import configure_logging
+from ozon_mcp.app.logging_setup import configure_logging, scrub_logs_with
 from ozon_mcp.app.settings import EXIT_CONFIG, Settings
 from ozon_mcp.domain.errors import ConfigurationError, OzonMcpError
 
@@ -62,6 +62,7 @@ def run_check(
     )
     try:
         container = (container_factory or (lambda s: Container(settings=s)))(settings)
+        scrub_logs_with(container.scrubber())
         tools = container.tools()
         for tool in tools:
             tool.check_schemas()  # the server defers this to each tool's first call

@@ -74,6 +74,7 @@ def secret_forms(secret: str) -> frozenset[str]:
             entity.replace("&#x27;", "&#39;"),
             entity.replace("&#x27;", "&apos;").replace("&quot;", "&#34;"),
             _numeric_entities(secret),
+            entity.encode("ascii", "xmlcharrefreplace").decode("ascii"),
         )
     )
     raw = secret.encode("utf-8", errors="surrogatepass")
@@ -81,7 +82,20 @@ def secret_forms(secret: str) -> frozenset[str]:
         text = encoded.decode("ascii")
         forms.update((text, text.rstrip("=")))
     # Encodings shorter than the minimum would redact ordinary text; the raw secret stays.
+    # Logged reprs (httpcore prints header lists as bytes reprs): backslashes doubled, quotes
+    # escaped, non-ASCII as \xNN.
+    for form in list(forms):
+        forms.update(_repr_forms(form))
     return frozenset(form for form in forms if len(form) >= MIN_SECRET_LENGTH or form == secret)
+
+
+def _repr_forms(text: str) -> set[str]:
+    as_bytes = repr(text.encode("utf-8", errors="surrogatepass"))[2:-1]
+    as_text = repr(text)[1:-1]
+    found = {as_bytes, as_text}
+    for shown in (as_bytes, as_text):  # repr picks its quote; the other one is not escaped
+        found.update((shown.replace("\\'", "'"), shown.replace("'", "\\'")))
+    return found
 
 
 def _numeric_entities(secret: str) -> str:
@@ -114,6 +128,7 @@ class Scrubber:
         self._recent: dict[str, frozenset[str]] = {}  # insertion order = age
         self._recent_limit = max(1, recent)
         self._forms: tuple[str, ...] = ()
+        self._percent_pattern: re.Pattern[str] | None = None
         if client_secret:
             self.add(client_secret)
             if client_id is not None:
@@ -166,11 +181,18 @@ class Scrubber:
         for form in self._forms:
             if form in text:
                 text = text.replace(form, REDACTED)
+        percent = self._percent_pattern
+        if percent is not None and "%" in text:
+            # Percent-encodings with mixed-case hex digits (%2F and %2f in one value).
+            text = percent.sub(REDACTED, text)
         return text
 
     def contains_secret(self, text: str) -> bool:
         """Whether any hidden form occurs in `text`."""
-        return any(form in text for form in self._forms)
+        if any(form in text for form in self._forms):
+            return True
+        percent = self._percent_pattern
+        return percent is not None and "%" in text and percent.search(text) is not None
 
     def redact_data(self, data: Any) -> Any:
         """A copy of JSON-like `data` with every string (keys too) redacted; numbers whose text
@@ -223,6 +245,20 @@ class Scrubber:
             every |= forms
         # Longest first, so that an encoding containing another form is removed whole.
         self._forms = tuple(sorted(every, key=len, reverse=True))
+        encoded = sorted(
+            {
+                _PERCENT_HEX.sub(_any_case_hex, re.escape(f))
+                for f in every
+                if _PERCENT_HEX.search(f)
+            },
+            key=len,
+            reverse=True,
+        )
+        self._percent_pattern = re.compile("|".join(encoded)) if encoded else None
+
+
+def _any_case_hex(match: re.Match[str]) -> str:
+    return "%" + "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in match[0][1:])
 
 
 def _one_line(text: str) -> str:
