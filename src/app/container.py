@@ -115,6 +115,7 @@ class Container(containers.DeclarativeContainer):
             read_limit_for, settings.provided.ozon_mcp_max_response_bytes
         ),
         tls=tls_context,
+        read_deadline=settings.provided.ozon_mcp_read_deadline_seconds,
     )
     server_hooks = providers.Singleton(
         make_server_hooks, settings, upstream, token_provider, scrubber

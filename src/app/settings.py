@@ -18,6 +18,10 @@ from ozon_mcp.domain.errors import ConfigurationError
 OZON_TOKEN_URL = "https://api-performance.ozon.ru/api/client/token"  # noqa: S105
 OZON_API_BASE_URL = "https://api-performance.ozon.ru"
 
+# Results go to a language model: 10 MB is far beyond any useful answer, and the reader keeps
+# up to 16 times the limit in memory.
+MAX_RESPONSE_BYTES_CEILING = 10_000_000
+
 EXIT_CONFIG = 2  # the exit code of every configuration problem
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
@@ -65,7 +69,16 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field(default="text", description="log line format")
     ozon_mcp_output_schemas: bool = Field(default=False, description="publish output schemas")
     ozon_mcp_max_response_bytes: int = Field(
-        default=100_000, ge=1_000, description="truncate tool results above this size"
+        default=100_000,
+        ge=1_000,
+        le=MAX_RESPONSE_BYTES_CEILING,
+        description="truncate tool results above this size (1000 to 10000000 bytes)",
+    )
+    ozon_mcp_read_deadline_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="give up on an API answer whose body is not complete after this long",
     )
     ozon_mcp_probe_operation: str = Field(
         default="GetLimitsList", description="operation `ozon-mcp check` calls as a probe"

@@ -23,9 +23,9 @@ from ozon_mcp.adapters.openapi import (
     ArgumentError,
     OperationTool,
     SpecError,
-    render_response,
     scrub,
 )
+from ozon_mcp.adapters.openapi.results import render_response_off_loop
 from ozon_mcp.domain.errors import TokenAcquisitionError
 
 log = logging.getLogger("ozon_mcp.server")
@@ -130,7 +130,7 @@ class ToolRouter:
             return self._safe(f"{name}: no access token: {exc.message}", is_error=True)
         except UpstreamError as exc:
             return self._safe(f"{name}: {exc}", is_error=True)
-        rendered = render_response(
+        rendered = await render_response_off_loop(
             response.status,
             response.content_type,
             response.body,
@@ -139,12 +139,7 @@ class ToolRouter:
             secrets=self._hooks.secrets(),  # scrubbed before the cut: no fragment survives it
         )
         text = rendered.text  # render_response already removed every secret form
-        if response.truncated_bytes:
-            read = len(response.body)
-            text += (
-                f"\n[the answer had {read + response.truncated_bytes} bytes; ozon-mcp read only "
-                f"the first {read}]"
-            )
+        text += response.shortfall_note()
         structured = rendered.structured
         validator = tool.output_validator
         if validator is not None and not rendered.is_error:

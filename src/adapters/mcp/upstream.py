@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import logging
 import ssl
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import httpx2
+
+from ozon_mcp.adapters.mcp.body_reading import (
+    ACCEPT_ENCODING,
+    BodyRead,
+    UnsupportedEncoding,
+    read_capped,
+)
 
 log = logging.getLogger("ozon_mcp.upstream")
 
 MIN_READ_BYTES = 16 * 1024 * 1024
+MAX_READ_BYTES = 64 * 1024 * 1024
+DEFAULT_READ_DEADLINE = 60.0
 
 
 def read_limit_for(result_limit: int) -> int:
@@ -22,7 +33,7 @@ def read_limit_for(result_limit: int) -> int:
     structured content, and a ZIP report (its index is at the end) stays readable. Bounded, so
     that one huge answer cannot exhaust memory.
     """
-    return max(result_limit * 16, MIN_READ_BYTES)
+    return min(max(result_limit * 16, MIN_READ_BYTES), MAX_READ_BYTES)
 
 
 @dataclass(frozen=True)
@@ -43,7 +54,16 @@ class UpstreamResponse:
     status: int
     content_type: str | None
     body: bytes
-    truncated_bytes: int = 0
+    truncated_bytes: int = 0  # known from Content-Length; 0 when unknown
+    complete: bool = True
+
+    def shortfall_note(self) -> str:
+        """A line saying the body was not read to its end (empty when it was)."""
+        if self.complete:
+            return ""
+        read = len(self.body)
+        size = f"{read + self.truncated_bytes}" if self.truncated_bytes else f"more than {read}"
+        return f"\n[the answer had {size} bytes; ozon-mcp read only the first {read}]"
 
 
 class UpstreamError(Exception):
@@ -94,6 +114,14 @@ def _remove_dot_segments(path: str) -> str:
     return "/" + "/".join(kept) + trailing
 
 
+def _content_length(response: httpx2.Response) -> int | None:
+    """The declared size of an identity-encoded body (a compressed one's is not its size)."""
+    if response.headers.get("content-encoding", "identity").strip().lower() != "identity":
+        return None
+    value = response.headers.get("content-length", "")
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
 class UpstreamClient:
     """Sends prepared requests through one pooled, authenticated httpx2.AsyncClient."""
 
@@ -106,10 +134,12 @@ class UpstreamClient:
         timeout: httpx2.Timeout | None = None,
         transport: httpx2.AsyncBaseTransport | None = None,
         tls: ssl.SSLContext | None = None,
+        read_deadline: float = DEFAULT_READ_DEADLINE,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._base = httpx2.URL(self._base_url)
         self._max_body_bytes = max_body_bytes
+        self._read_deadline = read_deadline
         self._client = httpx2.AsyncClient(
             base_url=self._base_url,
             auth=auth,
@@ -118,7 +148,10 @@ class UpstreamClient:
             limits=httpx2.Limits(max_connections=100, max_keepalive_connections=20),
             transport=transport,
             verify=tls or True,  # a shared context saves loading the CA bundle twice
-            headers={"Accept": "application/json, text/csv;q=0.9, */*;q=0.5"},
+            headers={
+                "Accept": "application/json, text/csv;q=0.9, */*;q=0.5",
+                "Accept-Encoding": ACCEPT_ENCODING,  # only what we can inflate within a cap
+            },
         )
 
     @property
@@ -126,7 +159,7 @@ class UpstreamClient:
         return self._base_url
 
     async def send(self, request: UpstreamRequest) -> UpstreamResponse:
-        """Send one request; the body is read up to `max_body_bytes` + 1, the rest counted."""
+        """Send one request; the body is read up to `max_body_bytes` + 1, within the deadline."""
         kwargs: dict[str, Any] = {"headers": dict(request.headers)}
         if request.has_body:
             kwargs["json"] = request.json_body
@@ -141,20 +174,14 @@ class UpstreamClient:
             raise OffTargetError(f"refused to send a request: invalid URL ({exc})") from None
         try:
             async with self._client.stream(request.method, url, **kwargs) as response:
-                chunks: list[bytes] = []
-                kept = 0
-                dropped = 0
-                async for chunk in response.aiter_bytes():
-                    room = self._max_body_bytes + 1 - kept
-                    if room > 0:
-                        chunks.append(chunk[:room])
-                        kept += min(len(chunk), room)
-                    dropped += max(0, len(chunk) - max(room, 0))
+                read = await self._read(response)
+                declared = _content_length(response) if read.complete is False else None
                 return UpstreamResponse(
                     status=response.status_code,
                     content_type=response.headers.get("content-type"),
-                    body=b"".join(chunks),
-                    truncated_bytes=dropped,
+                    body=read.body,
+                    truncated_bytes=max(0, declared - len(read.body)) if declared else 0,
+                    complete=read.complete,
                 )
         except httpx2.TimeoutException:
             raise UpstreamError(
@@ -165,6 +192,30 @@ class UpstreamClient:
             raise UpstreamError(
                 f"cannot reach the API at {self._base_url} ({type(exc).__name__}); check "
                 "API_BASE_URL, proxies and your network"
+            ) from None
+
+    async def _read(self, response: httpx2.Response) -> BodyRead:
+        if response.is_stream_consumed:  # an in-memory answer (a test transport): cap only
+            content = response.content
+            limit = self._max_body_bytes + 1
+            return BodyRead(content[:limit], complete=len(content) < limit)
+        encoding = response.headers.get("content-encoding")
+        try:
+            with anyio.fail_after(self._read_deadline):
+                return await read_capped(response.aiter_raw(), encoding, self._max_body_bytes)
+        except TimeoutError:
+            raise UpstreamError(
+                f"the API at {self._base_url} was still sending its answer after "
+                f"{self._read_deadline:g} s (OZON_MCP_READ_DEADLINE_SECONDS); gave up on it"
+            ) from None
+        except UnsupportedEncoding as exc:
+            raise UpstreamError(
+                f"the API at {self._base_url} answered with Content-Encoding {exc}, which "
+                "ozon-mcp does not decode (it asks for gzip or deflate)"
+            ) from None
+        except zlib.error:
+            raise UpstreamError(
+                f"the API at {self._base_url} sent a corrupt {encoding} body"
             ) from None
 
     async def aclose(self) -> None:

@@ -8,6 +8,7 @@ and secrets are scrubbed before any cut, so no fragment of one can survive at th
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import re
@@ -17,12 +18,16 @@ from dataclasses import dataclass
 from html import unescape
 from typing import Any
 
+import anyio.to_thread
+
 from ozon_mcp.adapters.auth.redaction import REDACTED, Scrubber
 from ozon_mcp.adapters.openapi.text import one_line
 
 DEFAULT_LIMIT_BYTES = 100_000
 ERROR_MESSAGE_LIMIT = 500
-__all__ = ["REDACTED", "RenderedResult", "render_response", "scrub"]
+_INLINE_RENDER_BYTES = 64 * 1024
+_ZIP_NOTE_ROOM = 300  # room kept for a file's truncation note (and the final one)
+__all__ = ["REDACTED", "RenderedResult", "render_response", "render_response_off_loop", "scrub"]
 
 _TEXT_TYPES = frozenset(
     {
@@ -91,6 +96,35 @@ def render_response(
         text = hidden.redact(body.decode(charset or "utf-8", errors="replace"))
         return RenderedResult(_cut(text, limit_bytes), None, False)
     return RenderedResult(_describe_binary(operation, media_type, len(body)), None, False)
+
+
+async def render_response_off_loop(
+    status: int,
+    content_type: str | None,
+    body: bytes,
+    *,
+    limit_bytes: int = DEFAULT_LIMIT_BYTES,
+    operation: str,
+    secrets: Iterable[str] | Scrubber = (),
+) -> RenderedResult:
+    """`render_response` in a worker thread when the body is large or an archive.
+
+    Parsing a megabyte of JSON or inflating ZIP members takes tens of milliseconds; on the
+    event loop that would stall every other call (and `auth_status`). Small answers, the usual
+    case, are rendered inline: a thread hop would cost more than the work.
+    """
+    render = functools.partial(
+        render_response,
+        status,
+        content_type,
+        body,
+        limit_bytes=limit_bytes,
+        operation=operation,
+        secrets=secrets,
+    )
+    if len(body) <= _INLINE_RENDER_BYTES and not body.startswith(b"PK"):
+        return render()
+    return await anyio.to_thread.run_sync(render)
 
 
 def scrub(text: str, secrets: Iterable[str] | Scrubber) -> str:
@@ -180,30 +214,47 @@ def _cut(text: str, limit_bytes: int) -> str:
 def _render_zip(
     operation: str, body: bytes, media_type: str | None, limit_bytes: int, hidden: Scrubber
 ) -> str:
-    """List the archive and show its text files (CSV reports) within the size limit."""
+    """List the archive and show its text files (CSV reports) within the size limit.
+
+    Everything counts against the limit: the listing (at most a quarter of it, then "and N
+    more"), each file's heading and text, and one line for the files left out; so an archive
+    of ten thousand members renders no larger than one of two.
+    """
     try:
         archive = zipfile.ZipFile(io.BytesIO(body))
         members = [m for m in archive.infolist() if not m.is_dir()]
-    except (zipfile.BadZipFile, ValueError):
+    except (zipfile.BadZipFile, ValueError, OSError):
         return _describe_binary(operation, media_type or "application/zip", len(body))
     # Member names are server-chosen text like any other: an echoed secret can hide in them.
     names = {id(m): hidden.redact(m.filename) for m in members}
-    listing = ", ".join(f"{names[id(m)]} ({m.file_size} bytes)" for m in members)
-    parts = [f"ZIP archive of {len(body)} bytes with {len(members)} files: {listing}"]
-    budget = limit_bytes
+    head = f"ZIP archive of {len(body)} bytes with {len(members)} files: "
+    listed: list[str] = []
+    listing_room = max(limit_bytes // 4, 200) - len(head)
+    for index, member in enumerate(members):
+        entry = f"{names[id(member)]} ({member.file_size} bytes)"
+        if len(entry.encode()) + 2 > listing_room:
+            listed.append(f"and {len(members) - index} more (not listed: the size limit)")
+            break
+        listed.append(entry)
+        listing_room -= len(entry.encode()) + 2
+    parts = [head + ", ".join(listed)]
+    budget = limit_bytes - len(parts[0].encode())
     overlap = hidden.longest
+    left_out = 0
     for member in members:
         if not member.filename.lower().endswith(_TEXT_FILE_SUFFIXES):
             continue
-        if budget <= 0:
-            parts.append(f"=== {names[id(member)]}: not shown, the size limit was reached ===")
+        heading = f"=== {names[id(member)]} ===\n"
+        if budget <= len(heading.encode()) + _ZIP_NOTE_ROOM:
+            left_out += 1
             continue
+        budget -= len(heading.encode()) + _ZIP_NOTE_ROOM
         try:
             with archive.open(member) as handle:
                 # Bounded read: a zip bomb cannot inflate past it. The overlap lets a secret
                 # that straddles the cut be scrubbed whole before the cut is made.
                 raw = handle.read(budget + overlap + 1)
-        except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError):
+        except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError):
             parts.append(f"=== {names[id(member)]}: cannot be read ===")
             continue
         text = hidden.redact(raw.decode("utf-8-sig", errors="replace"))
@@ -212,13 +263,15 @@ def _render_zip(
             shown = encoded[:budget].decode(errors="ignore")
             size = max(member.file_size, len(raw))
             text = (
-                f"{shown}\n\n[truncated: showing the first {budget} of about {size} bytes of "
-                f"{names[id(member)]}; ask for less (fewer campaigns, a shorter period) to see "
-                "the rest]"
+                f"{shown}\n\n[truncated: showing the first {len(shown.encode())} of about "
+                f"{size} bytes of {names[id(member)]}; ask for less (fewer campaigns, a shorter "
+                "period) to see the rest]"
             )
-        parts.append(f"=== {names[id(member)]} ===\n{text}")
+        parts.append(heading + text)
         budget -= min(len(encoded), budget)
-    return "\n\n".join(parts)
+    if left_out:
+        parts.append(f"=== {left_out} more text files not shown: the size limit was reached ===")
+    return _cut("\n\n".join(parts), limit_bytes + _ZIP_NOTE_ROOM)
 
 
 def _describe_binary(operation: str, media_type: str | None, size: int) -> str:
