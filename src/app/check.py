@@ -13,6 +13,7 @@ from typing import TextIO
 import anyio
 
 from ozon_mcp.adapters.openapi import SpecError
+from ozon_mcp.adapters.openapi.spec_errors import SpecLoadError
 from ozon_mcp.app.container import Container
 from ozon_mcp.app.logging_setup import configure_logging, scrub_logs_with
 from ozon_mcp.app.settings import EXIT_CONFIG, Settings
@@ -66,6 +67,9 @@ def run_check(
         tools = container.tools()
         for tool in tools:
             tool.check_schemas()  # the server defers this to each tool's first call
+    except SpecLoadError as exc:  # the file itself is unusable: a configuration problem
+        report.fail("OpenAPI spec", str(exc))
+        return EXIT_CONFIG
     except (SpecError, ConfigurationError) as exc:
         report.fail("OpenAPI spec", str(exc))
         return EXIT_FAILED
