@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from ozon_mcp.adapters.auth.urls import validate_token_url
+from ozon_mcp.adapters.auth.urls import proxy_problems, validate_token_url
 from ozon_mcp.domain.errors import ConfigurationError
 
 OZON_TOKEN_URL = "https://api-performance.ozon.ru/api/client/token"  # noqa: S105
@@ -144,7 +144,12 @@ class Settings(BaseSettings):
 
     def connection_problems(self) -> list[str]:
         """Everything that stops `serve` and `check` before any connection is made."""
-        return self.missing_credentials() + self.url_problems()
+        problems = self.missing_credentials() + self.url_problems()
+        if not problems:
+            targets = [("OAUTH_TOKEN_URL", self.oauth_token_url)]
+            targets.append(("API_BASE_URL", self.api_base_url))
+            problems += proxy_problems(targets)
+        return problems
 
 
 def load_settings(

@@ -3,22 +3,96 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
+from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
+
+import httpx2
 
 from ozon_mcp.domain.errors import ConfigurationError
 
 _LOOPBACK_NAMES = frozenset({"localhost"})
+_CLEAR_PROXY_SCHEMES = frozenset({"http", "socks4", "socks4a", "socks5", "socks5h"})
+
+Resolver = Callable[[str], list[str]]
 
 
-def is_loopback_host(host: str) -> bool:
-    """Whether `host` names this machine (127.0.0.0/8, ::1 or localhost)."""
+def resolve_addresses(name: str) -> list[str]:
+    """Every address `name` resolves to (empty when it does not resolve)."""
+    try:
+        infos = socket.getaddrinfo(name, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return []
+    return [str(info[4][0]) for info in infos]
+
+
+def is_loopback_host(host: str, *, resolve: Resolver | None = None) -> bool:
+    """Whether `host` names this machine (127.0.0.0/8, ::1, localhost).
+
+    A name under `.localhost` counts only when it resolves, entirely, to loopback addresses:
+    RFC 6761 asks resolvers to do so, but not every resolver does, and a name that reaches
+    another machine must not get the plain-http exemption.
+    """
     name = host.strip("[]").rstrip(".").lower()
-    if name in _LOOPBACK_NAMES or name.endswith(".localhost"):
+    if name in _LOOPBACK_NAMES:
         return True
     try:
         return ipaddress.ip_address(name).is_loopback
     except ValueError:
+        pass
+    if name.endswith(".localhost"):
+        addresses = (resolve or resolve_addresses)(name)
+        return bool(addresses) and all(_is_loopback_address(a) for a in addresses)
+    return False
+
+
+def _is_loopback_address(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address.split("%", 1)[0]).is_loopback
+    except ValueError:
         return False
+
+
+def environment_proxy(url: str) -> str | None:
+    """The proxy the HTTP client will use for `url`, from HTTP(S)_PROXY, ALL_PROXY and
+    NO_PROXY, exactly as httpx2 picks it (its own matching rules); None for a direct link."""
+    from httpx2._utils import URLPattern, get_environment_proxies  # the client's own rules
+
+    target = httpx2.URL(url)
+    mounts = sorted((URLPattern(key), proxy) for key, proxy in get_environment_proxies().items())
+    for pattern, proxy in mounts:
+        if pattern.matches(target):
+            return proxy
+    return None
+
+
+def proxy_problems(
+    targets: Iterable[tuple[str, str]], *, resolve: Resolver | None = None
+) -> list[str]:
+    """One line per (setting, URL) that the environment routes through an unencrypted proxy
+    on another machine: the link to such a proxy is plain text, so the credentials (and, for
+    a plain-http target, the whole request) would travel in clear."""
+    problems = []
+    for setting, url in targets:
+        try:
+            proxy = environment_proxy(url)
+        except (ValueError, httpx2.InvalidURL):
+            continue  # the URL itself is reported by validate_token_url
+        if proxy is None:
+            continue
+        parts = urlsplit(proxy)
+        scheme = parts.scheme.lower()
+        host = parts.hostname or ""
+        if scheme in _CLEAR_PROXY_SCHEMES and not is_loopback_host(host, resolve=resolve):
+            shown = f"{scheme}://{host}" + (f":{parts.port}" if parts.port else "")
+            target = urlsplit(url).hostname or url
+            problems.append(
+                f"{setting}: the environment (HTTP_PROXY/HTTPS_PROXY/ALL_PROXY) sends requests "
+                f"for {target} through {shown}, an unencrypted proxy on another machine; "
+                "credentials would travel in clear. Use an https:// proxy or one on this "
+                f"machine, or add {target} to NO_PROXY"
+            )
+    return problems
 
 
 def validate_token_url(url: str, *, setting: str = "OAUTH_TOKEN_URL") -> str:
