@@ -59,7 +59,11 @@ class Settings(BaseSettings):
     oauth_scope: str | None = Field(default=None, description="space-separated scopes")
     oauth_audience: str | None = Field(default=None, description="audience parameter")
     oauth_refresh_margin_seconds: float = Field(
-        default=60.0, gt=0, le=3600, description="refresh this long before expiry"
+        default=60.0,
+        gt=0,
+        le=3600,
+        allow_inf_nan=False,
+        description="refresh this long before expiry",
     )
     oauth_max_retries: int = Field(
         default=3, ge=0, le=10, description="token request retries per cycle"
@@ -78,6 +82,7 @@ class Settings(BaseSettings):
         default=60.0,
         gt=0,
         le=3600,
+        allow_inf_nan=False,
         description="give up on an API answer whose body is not complete after this long",
     )
     ozon_mcp_probe_operation: str = Field(
@@ -137,7 +142,7 @@ class Settings(BaseSettings):
             (self.api_base_url, "API_BASE_URL"),
         ):
             try:
-                validate_token_url(url, setting=setting)
+                validate_token_url(url, setting=setting, allow_query=setting != "API_BASE_URL")
             except ConfigurationError as exc:
                 problems.append(str(exc))
         return problems
@@ -157,6 +162,11 @@ def load_settings(
 ) -> Settings:
     """Read the settings; CLI flags in `overrides` win. Raises `SettingsError` listing problems."""
     values = {key: value for key, value in (overrides or {}).items() if value is not None}
+    if env_file is not None and not Path(env_file).is_file():
+        # pydantic-settings silently ignores a missing env file: the user would run with
+        # other settings than they meant.
+        what = "is not a file" if Path(env_file).exists() else "does not exist"
+        raise SettingsError([f"--env-file: {str(env_file)!r} {what}"])
     try:
         if env_file is not None:
             return Settings(_env_file=env_file, **values)  # type: ignore[call-arg]

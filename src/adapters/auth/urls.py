@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
@@ -12,6 +13,9 @@ import httpx2
 from ozon_mcp.domain.errors import ConfigurationError
 
 _LOOPBACK_NAMES = frozenset({"localhost"})
+_UNPRINTABLE = re.compile(r"[\s\x00-\x1f\x7f]")
+# A DNS name (letters in any script, digits, '-', '_', '.'), an IPv4 or a bracket-less IPv6.
+_HOST = re.compile(r"[\w.-]+|[0-9A-Fa-f:.]+(%[\w.-]+)?")
 _CLEAR_PROXY_SCHEMES = frozenset({"http", "socks4", "socks4a", "socks5", "socks5h"})
 
 Resolver = Callable[[str], list[str]]
@@ -95,13 +99,23 @@ def proxy_problems(
     return problems
 
 
-def validate_token_url(url: str, *, setting: str = "OAUTH_TOKEN_URL") -> str:
+def validate_token_url(
+    url: str, *, setting: str = "OAUTH_TOKEN_URL", allow_query: bool = True
+) -> str:
     """Return `url` if the client secret may be sent to it, else raise `ConfigurationError`.
 
     https is required; plain http is accepted only for a loopback host (a local emulator or a
     test server), because anything else would send the client secret in clear over a network.
+    The host must be a host name or an IP address (no spaces or control characters anywhere);
+    with `allow_query=False` (a base URL that paths are appended to) a query or a fragment is
+    refused too, since every path would end up inside it.
     """
     text = url.strip() if isinstance(url, str) else ""
+    what = "the OAuth 2.0 token endpoint" if setting == "OAUTH_TOKEN_URL" else "the API"
+    if _UNPRINTABLE.search(text):
+        raise ConfigurationError(
+            f"{setting} must not contain spaces or control characters, got {_shown(text)}"
+        )
     try:
         parts = urlsplit(text)
         host = parts.hostname or ""
@@ -111,8 +125,16 @@ def validate_token_url(url: str, *, setting: str = "OAUTH_TOKEN_URL") -> str:
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not host:
         raise ConfigurationError(
-            f"{setting} must be an absolute https:// URL of the OAuth 2.0 token endpoint, "
-            f"got {_shown(text)}"
+            f"{setting} must be an absolute https:// URL of {what}, got {_shown(text)}"
+        )
+    if not _HOST.fullmatch(host):
+        raise ConfigurationError(
+            f"{setting} has an invalid host {host[:80]!r}: use a host name or an IP address"
+        )
+    if not allow_query and (parts.query or parts.fragment or text.endswith(("?", "#"))):
+        raise ConfigurationError(
+            f"{setting} must not have a query or a fragment (every operation's path is "
+            f"appended to it), got {_shown(text)}"
         )
     if parts.username is not None or parts.password is not None:
         raise ConfigurationError(

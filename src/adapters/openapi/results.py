@@ -85,9 +85,18 @@ def render_response(
         return RenderedResult(text, None, False)
     kind = _kind(media_type, body)
     if kind == "json":
-        data = _json(body, charset)
+        non_finite: list[str] = []
+        data = _json(body, charset, non_finite)
         if data is not _NOT_JSON:
-            return _render_json(data, limit_bytes, hidden)
+            rendered = _render_json(data, limit_bytes, hidden)
+            if not non_finite:
+                return rendered
+            # NaN and Infinity are not JSON: clients would reject the structured content.
+            note = (
+                f"\n[the API sent {', '.join(sorted(set(non_finite)))}, which JSON does not "
+                "allow; shown as null]"
+            )
+            return RenderedResult(rendered.text + note, rendered.structured, False)
         kind = "text"
     if kind == "zip":
         text = _render_zip(operation, body, media_type, limit_bytes, hidden)
@@ -176,10 +185,16 @@ def _kind(media_type: str | None, body: bytes) -> str:
 _NOT_JSON: Any = object()
 
 
-def _json(body: bytes, charset: str | None) -> Any:
+def _json(body: bytes, charset: str | None, non_finite: list[str] | None = None) -> Any:
+    """The parsed body, or _NOT_JSON; NaN/Infinity become None (named in `non_finite`)."""
+
+    def constant(name: str) -> None:
+        if non_finite is not None:
+            non_finite.append(name)
+
     try:
-        return json.loads(body.decode(charset or "utf-8-sig"))
-    except (UnicodeDecodeError, ValueError):
+        return json.loads(body.decode(charset or "utf-8-sig"), parse_constant=constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return _NOT_JSON
 
 
