@@ -95,7 +95,10 @@ async def _serve_http(container: Container, host: str, port: int) -> None:
     app = server.streamable_http_app(
         streamable_http_path="/mcp", host=host, transport_security=http_security(host)
     )
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
+    # log_config=None: uvicorn logs through our stderr handler and its scrubbing filter.
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", lifespan="on", log_config=None
+    )
     http_server = uvicorn.Server(config)
     log.info("streamable HTTP endpoint: http://%s:%d/mcp", host, port)
     try:
