@@ -169,11 +169,13 @@ class UpstreamClient:
         if not request.target.startswith("/"):
             raise OffTargetError(f"refused to send a request with the target {request.target!r}")
         try:
-            check_on_target(self._base, httpx2.URL(url))
+            target = httpx2.URL(url)
         except httpx2.InvalidURL as exc:
             raise OffTargetError(f"refused to send a request: invalid URL ({exc})") from None
+        check_on_target(self._base, target)
         try:
-            async with self._client.stream(request.method, url, **kwargs) as response:
+            # The parsed URL itself: the client copies it instead of parsing the text again.
+            async with self._client.stream(request.method, target, **kwargs) as response:
                 read = await self._read(response)
                 declared = _content_length(response) if read.complete is False else None
                 return UpstreamResponse(
