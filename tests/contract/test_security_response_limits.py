@@ -36,6 +36,11 @@ class Hostile(BaseHTTPRequestHandler):
                 if not self._write(b"x"):
                     return
                 time.sleep(0.2)
+        elif self.path == "/api/slow-headers":
+            for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"s" * 500:
+                if not self._write(bytes([byte])):
+                    return
+                time.sleep(0.2)
         elif self.path == "/api/huge":
             self._headers(HUGE, {"Content-Type": "text/plain"})
             chunk = b"y" * 65536
@@ -99,6 +104,18 @@ async def test_a_trickled_body_fails_at_the_overall_deadline(hostile_api: str) -
     finally:
         await client.aclose()
     assert time.monotonic() - started < 20  # 1000 bytes at 0.2 s each would take 200 s
+
+
+@pytest.mark.anyio
+async def test_trickled_headers_fail_at_the_same_deadline(hostile_api: str) -> None:
+    client = UpstreamClient(hostile_api, None, max_body_bytes=100_000, read_deadline=1.5)
+    started = time.monotonic()
+    try:
+        with pytest.raises(UpstreamError, match=r"had not finished its answer after 1\.5 s"):
+            await client.send(UpstreamRequest("GET", "/slow-headers"))
+    finally:
+        await client.aclose()
+    assert time.monotonic() - started < 20
 
 
 @pytest.mark.anyio

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import ssl
 import zlib
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,6 +65,10 @@ class UpstreamResponse:
         read = len(self.body)
         size = f"{read + self.truncated_bytes}" if self.truncated_bytes else f"more than {read}"
         return f"\n[the answer had {size} bytes; ozon-mcp read only the first {read}]"
+
+
+# The cancel scope of the call in progress in this task, for the request hook to arm.
+_ANSWER_SCOPE: ContextVar[anyio.CancelScope | None] = ContextVar("answer_scope", default=None)
 
 
 class UpstreamError(Exception):
@@ -152,6 +157,7 @@ class UpstreamClient:
                 "Accept": "application/json, text/csv;q=0.9, */*;q=0.5",
                 "Accept-Encoding": ACCEPT_ENCODING,  # only what we can inflate within a cap
             },
+            event_hooks={"request": [self._start_deadline]},
         )
 
     @property
@@ -173,9 +179,32 @@ class UpstreamClient:
         except httpx2.InvalidURL as exc:
             raise OffTargetError(f"refused to send a request: invalid URL ({exc})") from None
         check_on_target(self._base, target)
+        # The deadline starts when the request leaves (see `_start_deadline`): waiting for a
+        # token is bounded by the token provider, not by this.
+        with anyio.CancelScope() as answer_scope:
+            reset = _ANSWER_SCOPE.set(answer_scope)
+            try:
+                return await self._exchange(request.method, target, kwargs)
+            finally:
+                _ANSWER_SCOPE.reset(reset)
+        raise UpstreamError(
+            f"the API at {self._base_url} had not finished its answer after "
+            f"{self._read_deadline:g} s (OZON_MCP_READ_DEADLINE_SECONDS); gave up on it"
+        )
+
+    async def _start_deadline(self, _request: httpx2.Request) -> None:
+        """Request hook: the request (token attached) is about to be sent; the answer, headers
+        and body, must be complete within the read deadline from now."""
+        scope = _ANSWER_SCOPE.get()
+        if scope is not None:
+            scope.deadline = anyio.current_time() + self._read_deadline
+
+    async def _exchange(
+        self, method: str, target: httpx2.URL, kwargs: dict[str, Any]
+    ) -> UpstreamResponse:
         try:
             # The parsed URL itself: the client copies it instead of parsing the text again.
-            async with self._client.stream(request.method, target, **kwargs) as response:
+            async with self._client.stream(method, target, **kwargs) as response:
                 read = await self._read(response)
                 declared = _content_length(response) if read.complete is False else None
                 return UpstreamResponse(
@@ -203,13 +232,7 @@ class UpstreamClient:
             return BodyRead(content[:limit], complete=len(content) < limit)
         encoding = response.headers.get("content-encoding")
         try:
-            with anyio.fail_after(self._read_deadline):
-                return await read_capped(response.aiter_raw(), encoding, self._max_body_bytes)
-        except TimeoutError:
-            raise UpstreamError(
-                f"the API at {self._base_url} was still sending its answer after "
-                f"{self._read_deadline:g} s (OZON_MCP_READ_DEADLINE_SECONDS); gave up on it"
-            ) from None
+            return await read_capped(response.aiter_raw(), encoding, self._max_body_bytes)
         except UnsupportedEncoding as exc:
             raise UpstreamError(
                 f"the API at {self._base_url} answered with Content-Encoding {exc}, which "
