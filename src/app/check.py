@@ -13,8 +13,9 @@ from typing import TextIO
 import anyio
 
 from ozon_mcp.adapters.openapi import SpecError
+from ozon_mcp.adapters.openapi.spec_errors import SpecLoadError
 from ozon_mcp.app.container import Container
-from ozon_mcp.app.logging_setup import configure_logging
+from ozon_mcp.app.logging_setup import configure_logging, scrub_logs_with
 from ozon_mcp.app.settings import EXIT_CONFIG, Settings
 from ozon_mcp.domain.errors import ConfigurationError, OzonMcpError
 
@@ -62,9 +63,13 @@ def run_check(
     )
     try:
         container = (container_factory or (lambda s: Container(settings=s)))(settings)
+        scrub_logs_with(container.scrubber())
         tools = container.tools()
         for tool in tools:
             tool.check_schemas()  # the server defers this to each tool's first call
+    except SpecLoadError as exc:  # the file itself is unusable: a configuration problem
+        report.fail("OpenAPI spec", str(exc))
+        return EXIT_CONFIG
     except (SpecError, ConfigurationError) as exc:
         report.fail("OpenAPI spec", str(exc))
         return EXIT_FAILED

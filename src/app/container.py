@@ -17,6 +17,7 @@ from ozon_mcp.adapters.auth import (
     TokenProvider,
     build_token_provider,
 )
+from ozon_mcp.adapters.auth.redaction import Scrubber
 from ozon_mcp.adapters.mcp.request_budget import RequestBudget
 from ozon_mcp.adapters.mcp.resources import ReportResources
 from ozon_mcp.adapters.mcp.server import ServerHooks, ToolRouter, build_server
@@ -33,22 +34,28 @@ from ozon_mcp.domain.lifetime import LifetimeRules
 from ozon_mcp.domain.retry import RetryPolicy
 
 
+def make_scrubber(settings: Settings) -> Scrubber:
+    """The product's one scrubber, holding the client secret from the start."""
+    secret = settings.oauth_client_secret
+    return Scrubber(settings.oauth_client_id, secret.get_secret_value() if secret else None)
+
+
 def make_server_hooks(
     settings: Settings,
     upstream: UpstreamClient,
     provider: TokenProvider,
+    scrubber: Scrubber,
     budget: RequestBudget | None = None,
 ) -> ServerHooks:
     """What the MCP server needs from the token provider and the upstream client."""
 
-    def secrets() -> list[str]:
-        values = []
-        if settings.oauth_client_secret is not None:
-            values.append(settings.oauth_client_secret.get_secret_value())
+    def secrets() -> Scrubber:
+        # The endpoint remembers every token it is issued; a token adopted from a shared
+        # cache is learnt here, at the latest when a result is rendered.
         token = provider.lifecycle.current_token()
         if token is not None:
-            values.append(token.value)
-        return values
+            scrubber.remember(token.value)
+        return scrubber
 
     return ServerHooks(
         upstream=upstream,
@@ -86,8 +93,9 @@ class Container(containers.DeclarativeContainer):
     )
     # One verifying TLS context for both HTTP clients: loading the CA bundle costs 20-60 ms.
     tls_context = providers.Singleton(httpx2.create_ssl_context)
+    scrubber = providers.Singleton(make_scrubber, settings)
     token_endpoint = providers.Singleton(
-        HttpTokenEndpoint, endpoint_config, clock=clock, tls=tls_context
+        HttpTokenEndpoint, endpoint_config, clock=clock, tls=tls_context, scrubber=scrubber
     )
     token_cache = providers.Singleton(InMemoryTokenCache)
     token_provider = providers.Singleton(
@@ -126,9 +134,10 @@ class Container(containers.DeclarativeContainer):
         ),
         tls=tls_context,
         budget=request_budget,
+        read_deadline=settings.provided.ozon_mcp_read_deadline_seconds,
     )
     server_hooks = providers.Singleton(
-        make_server_hooks, settings, upstream, token_provider, request_budget
+        make_server_hooks, settings, upstream, token_provider, scrubber, request_budget
     )
     router = providers.Singleton(ToolRouter, tools, server_hooks)
     # Statistics reports (issue 12): one report queue per process, shared by every call.

@@ -12,7 +12,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 
 from ozon_mcp.adapters.mcp.stdio_input import DaemonLineReader
 from ozon_mcp.app.container import Container
-from ozon_mcp.app.logging_setup import configure_logging
+from ozon_mcp.app.logging_setup import configure_logging, scrub_logs_with
 from ozon_mcp.app.settings import Settings, report_problems
 from ozon_mcp.domain.errors import ConfigurationError
 
@@ -24,6 +24,7 @@ EXIT_OK = 0
 def build_container(settings: Settings) -> Container:
     """A container for `settings` whose server is already built (so bad config fails early)."""
     container = Container(settings=settings)
+    scrub_logs_with(container.scrubber())  # before anything can log a token
     container.mcp_server()
     return container
 
@@ -94,7 +95,10 @@ async def _serve_http(container: Container, host: str, port: int) -> None:
     app = server.streamable_http_app(
         streamable_http_path="/mcp", host=host, transport_security=http_security(host)
     )
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
+    # log_config=None: uvicorn logs through our stderr handler and its scrubbing filter.
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", lifespan="on", log_config=None
+    )
     http_server = uvicorn.Server(config)
     log.info("streamable HTTP endpoint: http://%s:%d/mcp", host, port)
     try:

@@ -12,11 +12,15 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from ozon_mcp.adapters.auth.urls import validate_token_url
+from ozon_mcp.adapters.auth.urls import proxy_problems, validate_token_url
 from ozon_mcp.domain.errors import ConfigurationError
 
 OZON_TOKEN_URL = "https://api-performance.ozon.ru/api/client/token"  # noqa: S105
 OZON_API_BASE_URL = "https://api-performance.ozon.ru"
+
+# Results go to a language model: 10 MB is far beyond any useful answer, and the reader keeps
+# up to 16 times the limit in memory.
+MAX_RESPONSE_BYTES_CEILING = 10_000_000
 
 EXIT_CONFIG = 2  # the exit code of every configuration problem
 
@@ -55,7 +59,11 @@ class Settings(BaseSettings):
     oauth_scope: str | None = Field(default=None, description="space-separated scopes")
     oauth_audience: str | None = Field(default=None, description="audience parameter")
     oauth_refresh_margin_seconds: float = Field(
-        default=60.0, gt=0, le=3600, description="refresh this long before expiry"
+        default=60.0,
+        gt=0,
+        le=3600,
+        allow_inf_nan=False,
+        description="refresh this long before expiry",
     )
     oauth_max_retries: int = Field(
         default=3, ge=0, le=10, description="token request retries per cycle"
@@ -71,7 +79,17 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field(default="text", description="log line format")
     ozon_mcp_output_schemas: bool = Field(default=False, description="publish output schemas")
     ozon_mcp_max_response_bytes: int = Field(
-        default=100_000, ge=1_000, description="truncate tool results above this size"
+        default=100_000,
+        ge=1_000,
+        le=MAX_RESPONSE_BYTES_CEILING,
+        description="truncate tool results above this size (1000 to 10000000 bytes)",
+    )
+    ozon_mcp_read_deadline_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        allow_inf_nan=False,
+        description="give up on an API answer whose body is not complete after this long",
     )
     ozon_mcp_probe_operation: str = Field(
         default="GetLimitsList", description="operation `ozon-mcp check` calls as a probe"
@@ -143,14 +161,21 @@ class Settings(BaseSettings):
             (self.api_base_url, "API_BASE_URL", "the access token"),
         ):
             try:
-                validate_token_url(url, setting=setting, carries=carries)
+                validate_token_url(
+                    url, setting=setting, carries=carries, allow_query=setting != "API_BASE_URL"
+                )
             except ConfigurationError as exc:
                 problems.append(str(exc))
         return problems
 
     def connection_problems(self) -> list[str]:
         """Everything that stops `serve` and `check` before any connection is made."""
-        return self.missing_credentials() + self.url_problems()
+        problems = self.missing_credentials() + self.url_problems()
+        if not problems:
+            targets = [("OAUTH_TOKEN_URL", self.oauth_token_url)]
+            targets.append(("API_BASE_URL", self.api_base_url))
+            problems += proxy_problems(targets)
+        return problems
 
 
 def load_settings(
@@ -158,6 +183,11 @@ def load_settings(
 ) -> Settings:
     """Read the settings; CLI flags in `overrides` win. Raises `SettingsError` listing problems."""
     values = {key: value for key, value in (overrides or {}).items() if value is not None}
+    if env_file is not None and not Path(env_file).is_file():
+        # pydantic-settings silently ignores a missing env file: the user would run with
+        # other settings than they meant.
+        what = "is not a file" if Path(env_file).exists() else "does not exist"
+        raise SettingsError([f"--env-file: {str(env_file)!r} {what}"])
     try:
         if env_file is not None:
             return Settings(_env_file=env_file, **values)  # type: ignore[call-arg]

@@ -17,6 +17,7 @@ from typing import Any
 from mcp import types
 from mcp.server import ServerRequestContext
 
+from ozon_mcp.adapters.auth.redaction import Scrubber
 from ozon_mcp.adapters.mcp.resources import ReportResources, StoredReport
 from ozon_mcp.adapters.openapi import scrub
 from ozon_mcp.adapters.reports import (
@@ -100,12 +101,12 @@ class ReportTool:
         resources: ReportResources,
         *,
         max_response_bytes: int,
-        secrets: Callable[[], Sequence[str]] | None = None,
+        secrets: Callable[[], Sequence[str] | Scrubber] | None = None,
     ) -> None:
         self._engine = engine
         self.resources = resources
         self._max_bytes = max_response_bytes
-        self._secrets: Callable[[], Sequence[str]] = secrets or (lambda: ())
+        self._secrets: Callable[[], Sequence[str] | Scrubber] = secrets or (lambda: ())
         self.input_schema = report_input_schema(engine)
         self.wire_tool = types.Tool(
             name=REPORT_TOOL_NAME,

@@ -16,6 +16,7 @@ from typing import Any
 from mcp import types
 from mcp.server import Server, ServerRequestContext
 
+from ozon_mcp.adapters.auth.redaction import Scrubber
 from ozon_mcp.adapters.mcp.report_tool import ReportTool
 from ozon_mcp.adapters.mcp.status import AUTH_STATUS_TOOL, auth_status_result
 from ozon_mcp.adapters.mcp.upstream import UpstreamClient, UpstreamError, UpstreamRequest
@@ -23,15 +24,16 @@ from ozon_mcp.adapters.openapi import (
     ArgumentError,
     OperationTool,
     SpecError,
-    render_response,
     scrub,
 )
+from ozon_mcp.adapters.openapi.results import render_response_off_loop
 from ozon_mcp.domain.errors import TokenAcquisitionError
 
 log = logging.getLogger("ozon_mcp.server")
 
 StatusSource = Callable[[], Mapping[str, Any]]
-SecretSource = Callable[[], Sequence[str]]
+# The product's scrubber (or, in tests, the plain list of secrets to hide).
+SecretSource = Callable[[], Sequence[str] | Scrubber]
 
 
 @dataclass(frozen=True)
@@ -129,7 +131,7 @@ class ToolRouter:
             return self._safe(f"{name}: no access token: {exc.message}", is_error=True)
         except UpstreamError as exc:
             return self._safe(f"{name}: {exc}", is_error=True)
-        rendered = render_response(
+        rendered = await render_response_off_loop(
             response.status,
             response.content_type,
             response.body,
@@ -138,12 +140,7 @@ class ToolRouter:
             secrets=self._hooks.secrets(),  # scrubbed before the cut: no fragment survives it
         )
         text = rendered.text  # render_response already removed every secret form
-        if response.truncated_bytes:
-            read = len(response.body)
-            text += (
-                f"\n[the answer had {read + response.truncated_bytes} bytes; ozon-mcp read only "
-                f"the first {read}]"
-            )
+        text += response.shortfall_note()
         structured = rendered.structured
         validator = tool.output_validator
         if validator is not None and not rendered.is_error:

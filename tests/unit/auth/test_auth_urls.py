@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from ozon_mcp.adapters.auth import is_loopback_host, validate_token_url
+from ozon_mcp.adapters.auth import is_loopback_host, urls, validate_token_url
 from ozon_mcp.domain.errors import ConfigurationError, Setting, SettingError
+
+
+@pytest.fixture(autouse=True)
+def no_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`*.localhost` names are resolved; here by a stand-in, never by a real resolver."""
+    monkeypatch.setattr(urls, "resolve_addresses", lambda name: ["127.0.0.1"])
 
 
 @pytest.mark.parametrize(
