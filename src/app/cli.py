@@ -39,6 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
     serve.add_argument("--host", default="127.0.0.1", help="HTTP bind address (http transport)")
     serve.add_argument("--port", type=int, default=8000, help="HTTP port (http transport)")
+    serve.add_argument(
+        "--allow-unauthenticated",
+        action="store_true",
+        help="serve HTTP on a non-loopback address without client authentication",
+    )
     _add_common(serve)
 
     check = commands.add_parser(
@@ -91,7 +96,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         from ozon_mcp.app.runtime import serve
 
-        return serve(settings, transport=args.transport, host=args.host, port=args.port)
+        return serve(
+            settings,
+            transport=args.transport,
+            host=args.host,
+            port=args.port,
+            allow_unauthenticated=args.allow_unauthenticated,
+        )
     from ozon_mcp.app.check import run_check
 
     return run_check(settings, probe=args.probe)

@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     ozon_mcp_probe_operation: str = Field(
         default="GetLimitsList", description="operation `ozon-mcp check` calls as a probe"
     )
+    mcp_http_bearer_token: SecretStr | None = Field(
+        default=None, description="bearer token HTTP clients must send to /mcp and /metrics"
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -86,7 +89,7 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value.strip() or None if isinstance(value, str) else value
 
-    @field_validator("oauth_client_secret")
+    @field_validator("oauth_client_secret", "mcp_http_bearer_token")
     @classmethod
     def _blank_secret_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not value.get_secret_value().strip():
