@@ -20,6 +20,18 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         type=str.upper,
         help="overrides LOG_LEVEL",
     )
+    parser.add_argument(
+        "--tools", help="expose only these tools (operationIds, tags, globs; comma separated)"
+    )
+    parser.add_argument(
+        "--exclude-tools", help="hide these tools (operationIds, tags, globs; comma separated)"
+    )
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        default=None,
+        help="expose only operations that cannot change the account (OZON_MCP_READ_ONLY=1)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,6 +85,9 @@ def _settings_from(args: argparse.Namespace) -> Settings:
     overrides: dict[str, Any] = {
         "openapi_spec": getattr(args, "spec", None),
         "log_level": getattr(args, "log_level", None),
+        "ozon_mcp_tools": getattr(args, "tools", None),
+        "ozon_mcp_exclude_tools": getattr(args, "exclude_tools", None),
+        "ozon_mcp_read_only": getattr(args, "read_only", None),
     }
     return load_settings(overrides, env_file=getattr(args, "env_file", None))
 

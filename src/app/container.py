@@ -21,6 +21,7 @@ from ozon_mcp.adapters.auth import (
 from ozon_mcp.adapters.mcp.server import ServerHooks, ToolRouter, build_server
 from ozon_mcp.adapters.mcp.upstream import UpstreamClient, read_limit_for
 from ozon_mcp.adapters.openapi import build_tools, load_spec
+from ozon_mcp.adapters.openapi.selection import ToolSelection, select_tools
 from ozon_mcp.app.settings import Settings
 from ozon_mcp.app.version import package_version
 from ozon_mcp.domain.clock import SystemClock
@@ -94,12 +95,21 @@ class Container(containers.DeclarativeContainer):
     spec = providers.Singleton(load_spec, settings.provided.openapi_spec)
     # Schemas are checked against the meta-schema on each tool's first call, not at start-up
     # (40 ms for the Ozon spec); `ozon-mcp check` checks them all.
-    tools = providers.Singleton(
+    all_tools = providers.Singleton(
         build_tools,
         spec,
         output_schemas=settings.provided.ozon_mcp_output_schemas,
         check_schemas=False,
     )
+    tool_selection = providers.Singleton(
+        ToolSelection.parse,
+        settings.provided.ozon_mcp_tools,
+        settings.provided.ozon_mcp_exclude_tools,
+        read_only=settings.provided.ozon_mcp_read_only,
+    )
+    # The exposed tools (tools/list, `ozon-mcp tools`): OZON_MCP_TOOLS, OZON_MCP_EXCLUDE_TOOLS,
+    # OZON_MCP_READ_ONLY, and the Ozon profile's reviewed annotations.
+    tools = providers.Singleton(select_tools, spec, all_tools, tool_selection)
     upstream = providers.Singleton(
         UpstreamClient,
         settings.provided.api_base_url,

@@ -70,6 +70,15 @@ class Settings(BaseSettings):
     ozon_mcp_probe_operation: str = Field(
         default="GetLimitsList", description="operation `ozon-mcp check` calls as a probe"
     )
+    ozon_mcp_tools: str | None = Field(
+        default=None, description="expose only these tools: operationIds, tags or globs, commas"
+    )
+    ozon_mcp_exclude_tools: str | None = Field(
+        default=None, description="hide these tools: operationIds, tags or globs, commas"
+    )
+    ozon_mcp_read_only: bool = Field(
+        default=False, description="expose only operations that cannot change the account"
+    )
     mcp_http_bearer_token: SecretStr | None = Field(
         default=None, description="bearer token HTTP clients must send to /mcp and /metrics"
     )
