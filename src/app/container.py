@@ -21,6 +21,7 @@ from ozon_mcp.adapters.auth import (
 from ozon_mcp.adapters.mcp.server import ServerHooks, ToolRouter, build_server
 from ozon_mcp.adapters.mcp.upstream import UpstreamClient, read_limit_for
 from ozon_mcp.adapters.openapi import build_tools, load_spec
+from ozon_mcp.adapters.openapi.descriptions import describe_tools
 from ozon_mcp.adapters.openapi.selection import ToolSelection, select_tools
 from ozon_mcp.app.settings import Settings
 from ozon_mcp.app.version import package_version
@@ -95,11 +96,16 @@ class Container(containers.DeclarativeContainer):
     spec = providers.Singleton(load_spec, settings.provided.openapi_spec)
     # Schemas are checked against the meta-schema on each tool's first call, not at start-up
     # (40 ms for the Ozon spec); `ozon-mcp check` checks them all.
-    all_tools = providers.Singleton(
+    built_tools = providers.Singleton(
         build_tools,
         spec,
         output_schemas=settings.provided.ozon_mcp_output_schemas,
+        description_limit=0,  # the spec's whole text; `describe_tools` makes it lean
+        parameter_description_limit=0,
         check_schemas=False,
+    )
+    all_tools = providers.Singleton(
+        describe_tools, built_tools, settings.provided.ozon_mcp_descriptions
     )
     tool_selection = providers.Singleton(
         ToolSelection.parse,

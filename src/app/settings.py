@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     ozon_mcp_exclude_tools: str | None = Field(
         default=None, description="hide these tools: operationIds, tags or globs, commas"
     )
+    ozon_mcp_descriptions: Literal["lean", "full"] = Field(
+        default="lean", description="tool descriptions: lean (short) or full (the spec's text)"
+    )
     ozon_mcp_read_only: bool = Field(
         default=False, description="expose only operations that cannot change the account"
     )
@@ -88,7 +91,13 @@ class Settings(BaseSettings):
     def _upper_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("oauth_token_request_format", "oauth_client_auth", "log_format", mode="before")
+    @field_validator(
+        "oauth_token_request_format",
+        "oauth_client_auth",
+        "log_format",
+        "ozon_mcp_descriptions",
+        mode="before",
+    )
     @classmethod
     def _lower_choice(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value

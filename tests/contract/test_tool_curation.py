@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -51,3 +52,20 @@ def test_serve_with_an_unknown_tool_name_exits_2_listing_valid_ones(
     done = run(["serve"], tmp_path, env)
     assert done.returncode == EXIT_CONFIG
     assert "OZON_MCP_EXCLUDE_TOOLS (--exclude-tools): 'Statistic'" in done.stderr
+
+
+@pytest.mark.anyio
+async def test_descriptions_full_restores_the_spec_text(emulator: EmulatorHandle) -> None:
+    async with mcp_session(emulator_settings(emulator)) as session:
+        lean = {tool.name: tool for tool in (await session.client.list_tools()).tools}
+    full_settings = emulator_settings(emulator, ozon_mcp_descriptions="FULL")
+    async with mcp_session(full_settings) as session:
+        full = {tool.name: tool for tool in (await session.client.list_tools()).tools}
+    assert lean.keys() == full.keys()
+    assert lean["SubmitRequest"].title is None
+    assert full["SubmitRequest"].title == "Статистика по кампании"
+    assert "Performance API асинхронный" in (full["SubmitRequest"].description or "")
+    assert "Асинхронно:" in (lean["SubmitRequest"].description or "")
+    assert len(json.dumps([t.model_dump(mode="json") for t in lean.values()])) < len(
+        json.dumps([t.model_dump(mode="json") for t in full.values()])
+    )
