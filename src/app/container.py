@@ -18,7 +18,9 @@ from ozon_mcp.adapters.auth import (
     TokenProvider,
     build_token_provider,
 )
-from ozon_mcp.adapters.mcp.server import ServerHooks, ToolRouter, build_server
+from ozon_mcp.adapters.mcp.metrics import ServiceMetrics
+from ozon_mcp.adapters.mcp.observability import InstrumentedToolRouter, InstrumentedUpstreamClient
+from ozon_mcp.adapters.mcp.server import ServerHooks, build_server
 from ozon_mcp.adapters.mcp.upstream import UpstreamClient, read_limit_for
 from ozon_mcp.adapters.openapi import build_tools, load_spec
 from ozon_mcp.adapters.openapi.descriptions import describe_tools
@@ -117,7 +119,7 @@ class Container(containers.DeclarativeContainer):
     # OZON_MCP_READ_ONLY, and the Ozon profile's reviewed annotations.
     tools = providers.Singleton(select_tools, spec, all_tools, tool_selection)
     upstream = providers.Singleton(
-        UpstreamClient,
+        InstrumentedUpstreamClient,  # an UpstreamClient noting status and latency per call
         settings.provided.api_base_url,
         auth,
         max_body_bytes=providers.Callable(
@@ -126,7 +128,11 @@ class Container(containers.DeclarativeContainer):
         tls=tls_context,
     )
     server_hooks = providers.Singleton(make_server_hooks, settings, upstream, token_provider)
-    router = providers.Singleton(ToolRouter, tools, server_hooks)
+    # Per-container Prometheus registry. The daily request budget: pass `budget=` (a
+    # BudgetSource) here once the reports work tracks it.
+    service_metrics = providers.Singleton(ServiceMetrics, token_stats=token_provider.provided.stats)
+    call_listeners = providers.List(service_metrics)
+    router = providers.Singleton(InstrumentedToolRouter, tools, server_hooks, call_listeners)
     mcp_server = providers.Singleton(
         build_server, router, name="ozon-mcp", version=providers.Callable(package_version)
     )

@@ -10,6 +10,7 @@ import logging
 
 from starlette.types import ASGIApp
 
+from ozon_mcp.adapters.mcp.health import operational_routes
 from ozon_mcp.adapters.mcp.http_app import HttpAccess, build_http_app
 from ozon_mcp.adapters.mcp.http_auth import exposure_problem, is_loopback
 from ozon_mcp.app.container import Container
@@ -43,12 +44,20 @@ def http_access(settings: Settings) -> HttpAccess:
 
 
 def http_app(container: Container, host: str) -> ASGIApp:
-    """The complete ASGI app for `serve --transport http`."""
+    """The complete ASGI app for `serve --transport http`: /mcp, /healthz, /readyz, /metrics."""
     from ozon_mcp.app.runtime import http_security
 
+    provider = container.token_provider()
+    routes = operational_routes(
+        provider.stats,
+        container.server_hooks().secrets,
+        container.service_metrics(),
+        token_attempt=provider.get_token,
+    )
+    access = http_access(container.settings())
     return build_http_app(
         container.mcp_server(),
         host=host,
         security=http_security(host),
-        access=http_access(container.settings()),
+        access=HttpAccess(bearer_token=access.bearer_token, routes=routes),
     )

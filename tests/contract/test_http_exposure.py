@@ -44,6 +44,10 @@ async def test_with_a_bearer_token_only_clients_that_send_it_get_in(
                 url, json={}, headers={**headers, "Authorization": "Bearer nope"}
             )
             health = await raw.get(f"http://127.0.0.1:{port}/healthz")
+            metrics = await raw.get(f"http://127.0.0.1:{port}/metrics")
+            metrics_ok = await raw.get(
+                f"http://127.0.0.1:{port}/metrics", headers={"Authorization": f"Bearer {BEARER}"}
+            )
         async with (
             httpx2.AsyncClient(headers={"Authorization": f"Bearer {BEARER}"}) as authorised,
             Client(streamable_http_client(url, http_client=authorised)) as client,
@@ -57,7 +61,10 @@ async def test_with_a_bearer_token_only_clients_that_send_it_get_in(
     assert wrong.status_code == 401
     assert 'error="invalid_token"' in wrong.headers["www-authenticate"]
     assert BEARER not in anonymous.text + wrong.text
-    assert health.status_code != 401  # the liveness probe needs no token
+    assert health.status_code == 200  # the liveness probe needs no token
+    assert metrics.status_code == 401  # /metrics is protected like /mcp
+    assert metrics_ok.status_code == 200
+    assert "ozon_mcp_token_requests_total" in metrics_ok.text
     assert len(tools) == 41
     assert not limits.is_error, result_text(limits)
     assert exit_code == 0
