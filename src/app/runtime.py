@@ -105,7 +105,7 @@ async def _serve_http(container: Container, host: str, port: int) -> None:
 
     from ozon_mcp.app.http_service import http_app
 
-    app = http_app(container, host)
+    app = http_app(container, host, port)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
     http_server = uvicorn.Server(config)
     log.info("streamable HTTP endpoint: http://%s:%d/mcp", host, port)

@@ -85,6 +85,21 @@ class Settings(BaseSettings):
     mcp_http_bearer_token: SecretStr | None = Field(
         default=None, description="bearer token HTTP clients must send to /mcp and /metrics"
     )
+    mcp_http_auth_issuer: str | None = Field(
+        default=None, description="OAuth resource-server mode: the authorization server (iss)"
+    )
+    mcp_http_auth_audience: str | None = Field(
+        default=None, description="OAuth resource-server mode: the aud bearer JWTs must name"
+    )
+    mcp_http_auth_required_scopes: str | None = Field(
+        default=None, description="OAuth resource-server mode: scopes every token must carry"
+    )
+    mcp_http_auth_jwks_url: str | None = Field(
+        default=None, description="the issuer's JWKS URL (default: from its metadata)"
+    )
+    mcp_http_resource_url: str | None = Field(
+        default=None, description="the URL clients use for /mcp (RFC 9728 resource)"
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -102,7 +117,17 @@ class Settings(BaseSettings):
     def _lower_choice(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
 
-    @field_validator("oauth_client_id", "oauth_scope", "oauth_audience", "openapi_spec")
+    @field_validator(
+        "oauth_client_id",
+        "oauth_scope",
+        "oauth_audience",
+        "openapi_spec",
+        "mcp_http_auth_issuer",
+        "mcp_http_auth_audience",
+        "mcp_http_auth_required_scopes",
+        "mcp_http_auth_jwks_url",
+        "mcp_http_resource_url",
+    )
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value.strip() or None if isinstance(value, str) else value

@@ -91,8 +91,8 @@ def operational_routes(
     secrets: SecretSource,
     metrics: ServiceMetrics | None,
     token_attempt: TokenAttempt | None = None,
-) -> list[Route]:
-    """The `/healthz`, `/readyz` and (with `metrics`) `/metrics` routes."""
+) -> tuple[list[Route], list[Route]]:
+    """The open routes (`/healthz`, `/readyz`) and the protected ones (`/metrics`, if given)."""
     probe = ReadinessProbe(token_stats, token_attempt)
 
     async def healthz(_request: Request) -> Response:
@@ -106,14 +106,15 @@ def operational_routes(
         body = {"status": "not ready", "token_state": answer.state, "reason": reason}
         return JSONResponse(body, status_code=503)
 
-    routes = [
+    open_routes = [
         Route(HEALTH_PATH, healthz, methods=["GET", "HEAD"]),
         Route(READY_PATH, readyz, methods=["GET", "HEAD"]),
     ]
+    protected: list[Route] = []
     if metrics is not None:
 
         async def metrics_endpoint(_request: Request) -> Response:
             return Response(metrics.render(), media_type=METRICS_CONTENT_TYPE)
 
-        routes.append(Route(METRICS_PATH, metrics_endpoint, methods=["GET"]))
-    return routes
+        protected.append(Route(METRICS_PATH, metrics_endpoint, methods=["GET"]))
+    return open_routes, protected

@@ -114,3 +114,55 @@ def test_the_right_token_passes_and_the_probes_stay_open() -> None:
         assert client.get("/metrics", headers=good).text == "ok"
         assert client.get("/healthz").text == "ok"
         assert client.get("/readyz").text == "ok"
+
+
+def _settings(**values: object) -> Settings:
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def test_oauth_mode_counts_as_authentication_when_complete() -> None:
+    complete = _settings(
+        mcp_http_auth_issuer="https://auth.example.test",
+        mcp_http_auth_audience="https://mcp.example.test/mcp",
+        mcp_http_resource_url="https://mcp.example.test/mcp",
+    )
+    assert not exposure_problems(complete, ALL_IPV4, allow_unauthenticated=False)
+    loopback = _settings(mcp_http_auth_issuer="http://127.0.0.1:9000", mcp_http_auth_audience="mcp")
+    assert not exposure_problems(loopback, "127.0.0.1", allow_unauthenticated=False)
+
+
+@pytest.mark.parametrize(
+    ("values", "named"),
+    [
+        ({"mcp_http_auth_issuer": "https://auth.example.test"}, "MCP_HTTP_AUTH_AUDIENCE"),
+        ({"mcp_http_auth_audience": "mcp"}, "MCP_HTTP_AUTH_ISSUER"),
+        (
+            {
+                "mcp_http_auth_issuer": "https://auth.example.test",
+                "mcp_http_auth_audience": "mcp",
+                "mcp_http_bearer_token": SecretStr(TOKEN),
+                "mcp_http_resource_url": "https://mcp.example.test/mcp",
+            },
+            "both set",
+        ),
+        (
+            {"mcp_http_auth_issuer": "https://auth.example.test", "mcp_http_auth_audience": "m"},
+            "MCP_HTTP_RESOURCE_URL",
+        ),
+        (
+            {
+                "mcp_http_auth_issuer": "http://auth.example.test",
+                "mcp_http_auth_audience": "mcp",
+                "mcp_http_resource_url": "https://mcp.example.test/mcp",
+            },
+            "MCP_HTTP_AUTH_ISSUER",
+        ),
+    ],
+)
+def test_incomplete_or_conflicting_oauth_settings_refuse_to_start(
+    values: dict[str, object], named: str
+) -> None:
+    problems = exposure_problems(_settings(**values), ALL_IPV4, allow_unauthenticated=False)
+    assert problems
+    assert any(named in problem for problem in problems), problems
+    assert TOKEN not in " ".join(problems)
