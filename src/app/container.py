@@ -18,6 +18,7 @@ from ozon_mcp.adapters.auth import (
     TokenProvider,
     build_token_provider,
 )
+from ozon_mcp.adapters.mcp.call_log import CallLog
 from ozon_mcp.adapters.mcp.metrics import ServiceMetrics
 from ozon_mcp.adapters.mcp.observability import InstrumentedToolRouter, InstrumentedUpstreamClient
 from ozon_mcp.adapters.mcp.server import ServerHooks, build_server
@@ -131,7 +132,8 @@ class Container(containers.DeclarativeContainer):
     # Per-container Prometheus registry. The daily request budget: pass `budget=` (a
     # BudgetSource) here once the reports work tracks it.
     service_metrics = providers.Singleton(ServiceMetrics, token_stats=token_provider.provided.stats)
-    call_listeners = providers.List(service_metrics)
+    call_log = providers.Singleton(CallLog)  # one log event per tool call (LOG_FORMAT=json)
+    call_listeners = providers.List(service_metrics, call_log)
     router = providers.Singleton(InstrumentedToolRouter, tools, server_hooks, call_listeners)
     mcp_server = providers.Singleton(
         build_server, router, name="ozon-mcp", version=providers.Callable(package_version)

@@ -7,6 +7,8 @@ import logging
 import sys
 from typing import Any
 
+from ozon_mcp.app.log_format import JsonLinesFormatter
+
 _STANDARD_FIELDS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
     "message",
     "asctime",
@@ -36,7 +38,7 @@ def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
     """Send every log record to stderr at `level`, as text or JSON lines."""
     handler = logging.StreamHandler(sys.stderr)
     if fmt == "json":
-        handler.setFormatter(JsonFormatter())
+        handler.setFormatter(JsonLinesFormatter())
     else:
         handler.setFormatter(
             logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")
