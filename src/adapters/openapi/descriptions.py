@@ -9,9 +9,10 @@ of it Russian prose at two bytes a character). Lean mode, the default:
   links to example archives; lists and blank lines are folded onto one line;
 - drops the title, which repeats the summary the description starts with;
 - keeps the summary and those workflow lines of each tool, and the leading sentences of each
-  description up to a length (`LEAN_TOOL_CHARS`, `LEAN_PARAMETER_CHARS`), marking a cut
-  with "…". Every parameter keeps a description; enum values, defaults, formats and `required`
-  are in the schema itself and are never touched.
+  description up to a size in UTF-8 bytes (`LEAN_TOOL_BYTES`, `LEAN_PARAMETER_BYTES`: what
+  tools/list costs; 100 bytes are 100 Latin or 50 Cyrillic characters), marking a cut with
+  "…". Every parameter keeps a description; enum values, defaults, formats and `required` are
+  in the schema itself and are never touched.
 
 `OZON_MCP_DESCRIPTIONS=full` publishes the spec's text as it is, titles included.
 """
@@ -27,8 +28,8 @@ from ozon_mcp.adapters.openapi.tools import OperationTool
 
 DescriptionMode = Literal["lean", "full"]
 DESCRIPTION_MODES: tuple[DescriptionMode, ...] = ("lean", "full")
-LEAN_TOOL_CHARS = 0  # besides the summary and the workflow lines
-LEAN_PARAMETER_CHARS = 55
+LEAN_TOOL_BYTES = 0  # besides the summary and the workflow lines
+LEAN_PARAMETER_BYTES = 100
 CUT_MARK = "…"
 
 # Keywords whose values are data, not schemas: never rewrite a "description" found inside them.
@@ -119,26 +120,30 @@ def _list_separator(match: re.Match[str]) -> str:
     return " • "
 
 
+def _size(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
 def leading_sentences(text: str, limit: int) -> str:
-    """The whole sentences of `text` that fit in `limit` characters, then "…" if any were cut.
+    """The whole sentences of `text` that fit in `limit` UTF-8 bytes, then "…" if any were cut.
 
     A first sentence longer than the limit is cut at a word boundary.
     """
-    if len(text) <= limit:
+    if _size(text) <= limit:
         return text
     kept = ""
     for sentence in _SENTENCE_BREAK.split(text):
         candidate = f"{kept} {sentence}".strip()
-        if len(candidate) > limit:
+        if _size(candidate) > limit:
             break
         kept = candidate
     if not kept:
-        head = text[:limit]
+        head = text.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
         kept = head.rsplit(" ", 1)[0] if " " in head else head
     return f"{kept.rstrip(' •')} {CUT_MARK}".lstrip()
 
 
-def lean_tool_description(description: str, limit: int = LEAN_TOOL_CHARS) -> str:
+def lean_tool_description(description: str, limit: int = LEAN_TOOL_BYTES) -> str:
     """The summary (first paragraph), the workflow lines, and leading sentences up to `limit`."""
     summary, _, details = description.strip().partition("\n\n")
     sentences = _SENTENCE_BREAK.split(lean_text(details)) if details else []
@@ -150,8 +155,8 @@ def lean_tool_description(description: str, limit: int = LEAN_TOOL_CHARS) -> str
     return " ".join(part for part in parts if part)
 
 
-def lean_parameter_description(description: str, limit: int = LEAN_PARAMETER_CHARS) -> str:
-    """The leading sentences of a schema description, up to `limit` characters."""
+def lean_parameter_description(description: str, limit: int = LEAN_PARAMETER_BYTES) -> str:
+    """The leading sentences of a schema description, up to `limit` UTF-8 bytes."""
     return leading_sentences(lean_text(description), limit) or description
 
 

@@ -152,5 +152,8 @@ def test_leading_sentences_keep_whole_sentences_and_mark_the_cut() -> None:
     assert leading_sentences("One two. Three four five.", 12) == f"One two. {CUT_MARK}"
     assert leading_sentences("Averyveryverylongword and more", 8) == f"Averyver {CUT_MARK}"
     assert leading_sentences("Some words here and there", 12) == f"Some words {CUT_MARK}"
+    # The limit is in UTF-8 bytes (what tools/list costs): a Cyrillic letter takes two.
+    assert leading_sentences("Привет мир. Ещё.", 22) == f"Привет мир. {CUT_MARK}"
+    assert leading_sentences("Приветствую", 7) == f"При {CUT_MARK}"
     described = lean_tool_description("Summary\n\nDetail one. Detail two.", limit=0)
     assert described == f"Summary {CUT_MARK}"
