@@ -7,7 +7,9 @@ anything is built or bound, `http_app` assembles the ASGI app from the container
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
+from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp
 
 from ozon_mcp.adapters.auth.urls import validate_token_url
@@ -113,10 +115,42 @@ def http_access(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -
     return HttpAccess(oauth=OAuthAccess(config=config, verifier=JwtVerifier(config, keys)))
 
 
-def http_app(container: Container, host: str, port: int = 8000) -> ASGIApp:
-    """The complete ASGI app for `serve --transport http`: /mcp, /healthz, /readyz, /metrics."""
+def transport_security(settings: Settings, host: str) -> TransportSecuritySettings:
+    """DNS-rebinding protection: the loopback names and the bind address, plus the host of
+    MCP_HTTP_RESOURCE_URL and MCP_HTTP_ALLOWED_HOSTS (clients on other machines send the name
+    they reached the server by, which the bind address 0.0.0.0 does not tell)."""
     from ozon_mcp.app.runtime import http_security
 
+    base = http_security(host)
+    extra: list[str] = []
+    for entry in (settings.mcp_http_allowed_hosts or "").split(","):
+        extra.extend(_host_patterns(entry.strip()))
+    if settings.mcp_http_resource_url:
+        name = urlsplit(settings.mcp_http_resource_url).hostname
+        if name:
+            extra.extend(_host_patterns(f"[{name}]" if ":" in name else name))
+    hosts = list(dict.fromkeys([*base.allowed_hosts, *extra]))
+    origins = list(
+        dict.fromkeys(
+            [*base.allowed_origins]
+            + [f"{scheme}://{entry}" for entry in extra for scheme in ("http", "https")]
+        )
+    )
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
+    )
+
+
+def _host_patterns(entry: str) -> list[str]:
+    """`host` -> the Host values `host` and `host:<any port>`; `host:port` stays as it is."""
+    if not entry:
+        return []
+    has_port = "]:" in entry if entry.startswith("[") else ":" in entry
+    return [entry] if has_port else [entry, f"{entry}:*"]
+
+
+def http_app(container: Container, host: str, port: int = 8000) -> ASGIApp:
+    """The complete ASGI app for `serve --transport http`: /mcp, /healthz, /readyz, /metrics."""
     provider = container.token_provider()
     open_routes, protected_routes = operational_routes(
         provider.stats,
@@ -128,7 +162,7 @@ def http_app(container: Container, host: str, port: int = 8000) -> ASGIApp:
     return build_http_app(
         container.mcp_server(),
         host=host,
-        security=http_security(host),
+        security=transport_security(container.settings(), host),
         access=HttpAccess(
             bearer_token=access.bearer_token,
             oauth=access.oauth,

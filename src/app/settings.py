@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     mcp_http_auth_jwks_url: str | None = Field(
         default=None, description="the issuer's JWKS URL (default: from its metadata)"
     )
+    mcp_http_allowed_hosts: str | None = Field(
+        default=None, description="extra Host header values /mcp accepts (host, host:port, host:*)"
+    )
     mcp_http_resource_url: str | None = Field(
         default=None, description="the URL clients use for /mcp (RFC 9728 resource)"
     )
@@ -127,6 +130,7 @@ class Settings(BaseSettings):
         "mcp_http_auth_required_scopes",
         "mcp_http_auth_jwks_url",
         "mcp_http_resource_url",
+        "mcp_http_allowed_hosts",
     )
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:

@@ -29,7 +29,11 @@ async def test_with_a_bearer_token_only_clients_that_send_it_get_in(
 ) -> None:
     port = free_port()
     stderr_path = tmp_path / "stderr.log"
-    env = {**serve_env(emulator), "MCP_HTTP_BEARER_TOKEN": BEARER}
+    env = {
+        **serve_env(emulator),
+        "MCP_HTTP_BEARER_TOKEN": BEARER,
+        "MCP_HTTP_ALLOWED_HOSTS": "mcp.internal",
+    }
     args = [*SERVE, "--transport", "http", "--port", str(port)]
     with (
         stderr_path.open("w", encoding="utf-8") as errlog,
@@ -45,6 +49,9 @@ async def test_with_a_bearer_token_only_clients_that_send_it_get_in(
             )
             health = await raw.get(f"http://127.0.0.1:{port}/healthz")
             metrics = await raw.get(f"http://127.0.0.1:{port}/metrics")
+            signed = {**headers, "Authorization": f"Bearer {BEARER}"}
+            named = await raw.post(url, json={}, headers={**signed, "Host": "mcp.internal"})
+            rebound = await raw.post(url, json={}, headers={**signed, "Host": "evil.example"})
             metrics_ok = await raw.get(
                 f"http://127.0.0.1:{port}/metrics", headers={"Authorization": f"Bearer {BEARER}"}
             )
@@ -63,6 +70,8 @@ async def test_with_a_bearer_token_only_clients_that_send_it_get_in(
     assert BEARER not in anonymous.text + wrong.text
     assert health.status_code == 200  # the liveness probe needs no token
     assert metrics.status_code == 401  # /metrics is protected like /mcp
+    assert named.status_code != 421  # MCP_HTTP_ALLOWED_HOSTS: the name clients reach it by
+    assert rebound.status_code == 421
     assert metrics_ok.status_code == 200
     assert "ozon_mcp_token_requests_total" in metrics_ok.text
     assert len(tools) == 41

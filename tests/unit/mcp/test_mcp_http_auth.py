@@ -166,3 +166,27 @@ def test_incomplete_or_conflicting_oauth_settings_refuse_to_start(
     assert problems
     assert any(named in problem for problem in problems), problems
     assert TOKEN not in " ".join(problems)
+
+
+def test_the_host_allow_list_takes_the_resource_url_and_extra_hosts() -> None:
+    from ozon_mcp.app.http_service import transport_security
+
+    settings = _settings(
+        mcp_http_allowed_hosts="mcp.internal, 10.0.0.5:8443,[fd00::7]",
+        mcp_http_resource_url="https://mcp.example.test/mcp",
+    )
+    security = transport_security(settings, ALL_IPV4)
+    assert security.enable_dns_rebinding_protection
+    for expected in (
+        "127.0.0.1:*",
+        "mcp.internal",
+        "mcp.internal:*",
+        "10.0.0.5:8443",
+        "[fd00::7]:*",
+        "mcp.example.test:*",
+    ):
+        assert expected in security.allowed_hosts
+    assert "10.0.0.5:8443:*" not in security.allowed_hosts
+    assert "https://mcp.example.test:*" in security.allowed_origins
+    plain = transport_security(_settings(), "127.0.0.1")
+    assert plain.allowed_hosts == ["127.0.0.1:*", "localhost:*", "[::1]:*"]
