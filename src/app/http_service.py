@@ -159,6 +159,16 @@ def http_app(container: Container, host: str, port: int = 8000) -> ASGIApp:
         token_attempt=provider.get_token,
     )
     access = http_access(container.settings(), host, port)
+    if access.oauth is not None:
+        log.info(
+            "HTTP clients authenticate with OAuth bearer JWTs from %s (audience %s)",
+            access.oauth.config.issuer,
+            access.oauth.config.audience,
+        )
+    elif access.bearer_token is not None:
+        log.info("HTTP clients authenticate with the MCP_HTTP_BEARER_TOKEN bearer token")
+    else:
+        log.info("HTTP clients are not authenticated (bound to %s)", host)
     return build_http_app(
         container.mcp_server(),
         host=host,

@@ -7,6 +7,7 @@ authentication (a static bearer or OAuth resource-server mode) or an explicit op
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import ipaddress
 import json
@@ -63,7 +64,9 @@ class StaticBearerMiddleware:
 
     def __init__(self, app: ASGIApp, token: str, *, open_paths: Collection[str] = ()) -> None:
         self._app = app
-        self._expected = token.encode("utf-8")
+        # Digests of equal length: compare_digest is constant-time in the content, and hashing
+        # first keeps the token's length from showing either.
+        self._expected = hashlib.sha256(token.encode("utf-8")).digest()
         self._open = frozenset(open_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -74,7 +77,7 @@ class StaticBearerMiddleware:
         if presented is None:
             await _unauthorized(send, None)
             return
-        if not hmac.compare_digest(presented, self._expected):
+        if not hmac.compare_digest(hashlib.sha256(presented).digest(), self._expected):
             await _unauthorized(send, "invalid_token")
             return
         await self._app(scope, receive, send)
