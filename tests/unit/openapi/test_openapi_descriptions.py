@@ -4,14 +4,16 @@ described, every enum / required / default untouched, and `full` giving the spec
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from mcp import types
+from openapi_support import GENERIC_SPECS
 
 from ozon_mcp.adapters.mcp.server import to_mcp_tool
 from ozon_mcp.adapters.mcp.status import AUTH_STATUS_TOOL
-from ozon_mcp.adapters.openapi import LoadedSpec, OperationTool, build_tools
+from ozon_mcp.adapters.openapi import LoadedSpec, OperationTool, build_tools, load_spec
 from ozon_mcp.adapters.openapi.descriptions import (
     CUT_MARK,
     describe_tools,
@@ -157,3 +159,19 @@ def test_leading_sentences_keep_whole_sentences_and_mark_the_cut() -> None:
     assert leading_sentences("Приветствую", 7) == f"При {CUT_MARK}"
     described = lean_tool_description("Summary\n\nDetail one. Detail two.", limit=0)
     assert described == f"Summary {CUT_MARK}"
+
+
+@pytest.mark.parametrize("path", GENERIC_SPECS, ids=lambda p: p.name)
+def test_lean_mode_on_other_vendors_specs_changes_prose_only(path: Path) -> None:
+    spec = load_spec(path)
+    lean, full = published(spec, "lean"), published(spec, "full")
+    assert lean
+    for short, long in zip(lean, full, strict=True):
+        assert _without_prose(short.input_schema) == _without_prose(long.input_schema)
+        assert short.description.strip()
+        assert len(short.description.encode()) <= len(long.description.encode()) + 1
+        for name, schema in short.input_schema["properties"].items():
+            if str(long.input_schema["properties"][name].get("description", "")).strip():
+                assert str(schema.get("description", "")).strip(), f"{short.name}.{name}"
+        short.check_schemas()
+    assert tools_list_bytes(lean) <= tools_list_bytes(full)
