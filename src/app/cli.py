@@ -21,6 +21,18 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         type=str.upper,
         help="overrides LOG_LEVEL",
     )
+    parser.add_argument(
+        "--tools", help="expose only these tools (operationIds, tags, globs; comma separated)"
+    )
+    parser.add_argument(
+        "--exclude-tools", help="hide these tools (operationIds, tags, globs; comma separated)"
+    )
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        default=None,
+        help="expose only operations that cannot change the account (OZON_MCP_READ_ONLY=1)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,6 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
     serve.add_argument("--host", default="127.0.0.1", help="HTTP bind address (http transport)")
     serve.add_argument("--port", type=int, default=8000, help="HTTP port (http transport)")
+    serve.add_argument(
+        "--allow-unauthenticated",
+        action="store_true",
+        help="serve HTTP on a non-loopback address without client authentication",
+    )
     _add_common(serve)
 
     check = commands.add_parser(
@@ -71,6 +88,9 @@ def _settings_from(args: argparse.Namespace) -> Settings:
     overrides: dict[str, Any] = {
         "openapi_spec": getattr(args, "spec", None),
         "log_level": getattr(args, "log_level", None),
+        "ozon_mcp_tools": getattr(args, "tools", None),
+        "ozon_mcp_exclude_tools": getattr(args, "exclude_tools", None),
+        "ozon_mcp_read_only": getattr(args, "read_only", None),
     }
     return load_settings(overrides, env_file=getattr(args, "env_file", None))
 
@@ -94,7 +114,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         from ozon_mcp.app.runtime import serve
 
-        return serve(settings, transport=args.transport, host=args.host, port=args.port)
+        return serve(
+            settings,
+            transport=args.transport,
+            host=args.host,
+            port=args.port,
+            allow_unauthenticated=args.allow_unauthenticated,
+        )
     if args.command == "report":
         from ozon_mcp.app.report_command import run_report
 

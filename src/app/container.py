@@ -18,11 +18,16 @@ from ozon_mcp.adapters.auth import (
     build_token_provider,
 )
 from ozon_mcp.adapters.auth.redaction import Scrubber
+from ozon_mcp.adapters.mcp.call_log import CallLog
+from ozon_mcp.adapters.mcp.metrics import ServiceMetrics
+from ozon_mcp.adapters.mcp.observability import InstrumentedToolRouter, InstrumentedUpstreamClient
 from ozon_mcp.adapters.mcp.request_budget import RequestBudget
 from ozon_mcp.adapters.mcp.resources import ReportResources
-from ozon_mcp.adapters.mcp.server import ServerHooks, ToolRouter, build_server
+from ozon_mcp.adapters.mcp.server import ServerHooks, build_server
 from ozon_mcp.adapters.mcp.upstream import UpstreamClient, read_limit_for
 from ozon_mcp.adapters.openapi import build_tools, load_spec
+from ozon_mcp.adapters.openapi.descriptions import describe_tools
+from ozon_mcp.adapters.openapi.selection import ToolSelection, select_tools
 from ozon_mcp.adapters.reports import ReportQueue
 from ozon_mcp.app.report_wiring import make_report_engine, make_report_tool
 from ozon_mcp.app.settings import Settings
@@ -115,18 +120,32 @@ class Container(containers.DeclarativeContainer):
     spec = providers.Singleton(load_spec, settings.provided.openapi_spec)
     # Schemas are checked against the meta-schema on each tool's first call, not at start-up
     # (40 ms for the Ozon spec); `ozon-mcp check` checks them all.
-    tools = providers.Singleton(
+    built_tools = providers.Singleton(
         build_tools,
         spec,
         output_schemas=settings.provided.ozon_mcp_output_schemas,
+        description_limit=0,  # the spec's whole text; `describe_tools` makes it lean
+        parameter_description_limit=0,
         check_schemas=False,
     )
+    all_tools = providers.Singleton(
+        describe_tools, built_tools, settings.provided.ozon_mcp_descriptions
+    )
+    tool_selection = providers.Singleton(
+        ToolSelection.parse,
+        settings.provided.ozon_mcp_tools,
+        settings.provided.ozon_mcp_exclude_tools,
+        read_only=settings.provided.ozon_mcp_read_only,
+    )
+    # The exposed tools (tools/list, `ozon-mcp tools`): OZON_MCP_TOOLS, OZON_MCP_EXCLUDE_TOOLS,
+    # OZON_MCP_READ_ONLY, and the Ozon profile's reviewed annotations.
+    tools = providers.Singleton(select_tools, spec, all_tools, tool_selection)
     # Every upstream call of the process counts against Ozon's daily budget (issue 12).
     request_budget = providers.Singleton(
         RequestBudget, settings.provided.ozon_mcp_daily_request_budget
     )
     upstream = providers.Singleton(
-        UpstreamClient,
+        InstrumentedUpstreamClient,  # an UpstreamClient noting status and latency per call
         settings.provided.api_base_url,
         auth,
         max_body_bytes=providers.Callable(
@@ -139,11 +158,22 @@ class Container(containers.DeclarativeContainer):
     server_hooks = providers.Singleton(
         make_server_hooks, settings, upstream, token_provider, scrubber, request_budget
     )
-    router = providers.Singleton(ToolRouter, tools, server_hooks)
-    # Statistics reports (issue 12): one report queue per process, shared by every call.
+    # Per-container Prometheus registry, with the daily request budget.
+    service_metrics = providers.Singleton(
+        ServiceMetrics,
+        token_stats=token_provider.provided.stats,
+        budget=request_budget.provided.figures,
+    )
+    call_log = providers.Singleton(CallLog)  # one log event per tool call (LOG_FORMAT=json)
+    call_listeners = providers.List(service_metrics, call_log)
+    router = providers.Singleton(InstrumentedToolRouter, tools, server_hooks, call_listeners)
+    # Statistics reports (issue 12): one report queue per process, shared by every call. The
+    # engine drives the raw report operations, exposed or not.
     report_queue = providers.Singleton(ReportQueue)
     report_resources = providers.Singleton(ReportResources)
-    report_engine = providers.Singleton(make_report_engine, settings, upstream, tools, report_queue)
+    report_engine = providers.Singleton(
+        make_report_engine, settings, upstream, all_tools, report_queue
+    )
     report_tool = providers.Singleton(
         make_report_tool, report_engine, report_resources, server_hooks
     )

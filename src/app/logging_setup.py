@@ -17,6 +17,7 @@ import sys
 from typing import Any
 
 from ozon_mcp.adapters.auth.redaction import REDACTED, Scrubber
+from ozon_mcp.app.log_format import JsonLinesFormatter
 
 _STANDARD_FIELDS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
     "message",
@@ -89,7 +90,7 @@ def configure_logging(
     """
     handler = logging.StreamHandler(sys.stderr)
     if fmt == "json":
-        handler.setFormatter(JsonFormatter())
+        handler.setFormatter(JsonLinesFormatter())
     else:
         handler.setFormatter(
             logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")
@@ -104,7 +105,7 @@ def configure_logging(
     # The HTTP libraries log every request at INFO/DEBUG; keep them quiet unless debugging.
     quiet = logging.DEBUG if level == "DEBUG" else logging.WARNING
     for name in _THIRD_PARTY:
-        logging.getLogger(name).setLevel(max(quiet, logging.getLogger(name).level))
+        logging.getLogger(name).setLevel(quiet)
     return scrubbing
 
 

@@ -35,9 +35,22 @@ async def close_container(container: Container) -> None:
     await container.token_provider().aclose()
 
 
-def serve(settings: Settings, *, transport: str, host: str, port: int) -> int:
+def serve(
+    settings: Settings,
+    *,
+    transport: str,
+    host: str,
+    port: int,
+    allow_unauthenticated: bool = False,
+) -> int:
     """Run the server until the client disconnects or Ctrl-C; returns the exit code."""
     configure_logging(settings.log_level, settings.log_format)
+    if transport == "http":
+        from ozon_mcp.app.http_service import exposure_problems
+
+        refused = exposure_problems(settings, host, allow_unauthenticated=allow_unauthenticated)
+        if refused:
+            return report_problems(refused)
     # As `check` does: no secret or token over plain http to another machine.
     problems = settings.connection_problems()
     if problems:
@@ -91,10 +104,9 @@ def http_security(host: str) -> TransportSecuritySettings:
 async def _serve_http(container: Container, host: str, port: int) -> None:
     import uvicorn  # only the HTTP transport needs it (70 ms of imports saved on stdio)
 
-    server = container.mcp_server()
-    app = server.streamable_http_app(
-        streamable_http_path="/mcp", host=host, transport_security=http_security(host)
-    )
+    from ozon_mcp.app.http_service import http_app
+
+    app = http_app(container, host, port)
     # log_config=None: uvicorn logs through our stderr handler and its scrubbing filter.
     config = uvicorn.Config(
         app, host=host, port=port, log_level="warning", lifespan="on", log_config=None

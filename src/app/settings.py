@@ -107,23 +107,73 @@ class Settings(BaseSettings):
     ozon_mcp_report_timeout_seconds: float = Field(
         default=1800.0, gt=0, description="give up on a report not ready after this long"
     )
+    ozon_mcp_tools: str | None = Field(
+        default=None, description="expose only these tools: operationIds, tags or globs, commas"
+    )
+    ozon_mcp_exclude_tools: str | None = Field(
+        default=None, description="hide these tools: operationIds, tags or globs, commas"
+    )
+    ozon_mcp_descriptions: Literal["lean", "full"] = Field(
+        default="lean", description="tool descriptions: lean (short) or full (the spec's text)"
+    )
+    ozon_mcp_read_only: bool = Field(
+        default=False, description="expose only operations that cannot change the account"
+    )
+    mcp_http_bearer_token: SecretStr | None = Field(
+        default=None, description="bearer token HTTP clients must send to /mcp and /metrics"
+    )
+    mcp_http_auth_issuer: str | None = Field(
+        default=None, description="OAuth resource-server mode: the authorization server (iss)"
+    )
+    mcp_http_auth_audience: str | None = Field(
+        default=None, description="OAuth resource-server mode: the aud bearer JWTs must name"
+    )
+    mcp_http_auth_required_scopes: str | None = Field(
+        default=None, description="OAuth resource-server mode: scopes every token must carry"
+    )
+    mcp_http_auth_jwks_url: str | None = Field(
+        default=None, description="the issuer's JWKS URL (default: from its metadata)"
+    )
+    mcp_http_allowed_hosts: str | None = Field(
+        default=None, description="extra Host header values /mcp accepts (host, host:port, host:*)"
+    )
+    mcp_http_resource_url: str | None = Field(
+        default=None, description="the URL clients use for /mcp (RFC 9728 resource)"
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("oauth_token_request_format", "oauth_client_auth", "log_format", mode="before")
+    @field_validator(
+        "oauth_token_request_format",
+        "oauth_client_auth",
+        "log_format",
+        "ozon_mcp_descriptions",
+        mode="before",
+    )
     @classmethod
     def _lower_choice(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
 
-    @field_validator("oauth_client_id", "oauth_scope", "oauth_audience", "openapi_spec")
+    @field_validator(
+        "oauth_client_id",
+        "oauth_scope",
+        "oauth_audience",
+        "openapi_spec",
+        "mcp_http_auth_issuer",
+        "mcp_http_auth_audience",
+        "mcp_http_auth_required_scopes",
+        "mcp_http_auth_jwks_url",
+        "mcp_http_resource_url",
+        "mcp_http_allowed_hosts",
+    )
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value.strip() or None if isinstance(value, str) else value
 
-    @field_validator("oauth_client_secret")
+    @field_validator("oauth_client_secret", "mcp_http_bearer_token")
     @classmethod
     def _blank_secret_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not value.get_secret_value().strip():

@@ -77,6 +77,11 @@ class RequestBudget:
             "daily_budget_resets_at": self._reset_at(now).isoformat(),
         }
 
+    def figures(self) -> dict[str, float]:
+        """The `/metrics` view (a metrics `BudgetSource`): requests used today and the limit."""
+        self._roll(self._now())
+        return {"used": self._used, "limit": self._limit}
+
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._wall_clock(), MOSCOW)
 

@@ -28,7 +28,10 @@ hostile_secrets = st.text(
     ),
     min_size=8,
     max_size=32,
-).filter(lambda s: s.strip() == s and len(set(s)) >= 4)
+).filter(
+    # A secret that is part of the marker itself ("REDACTED") cannot be told from the marker.
+    lambda s: s.strip() == s and len(set(s)) >= 4 and s not in "[REDACTED]"
+)
 
 
 def lower_percent(text: str) -> str:
