@@ -10,6 +10,8 @@ from urllib.parse import parse_qsl
 
 import pytest
 from dependency_injector import providers
+from mcp import MCPError
+from mcp.types import INVALID_PARAMS
 from mcp_support import (
     McpSession,
     closed_port_url,
@@ -241,11 +243,25 @@ async def test_invalid_arguments_are_refused_before_any_upstream_call(
             assert result.is_error, f"{name}({arguments}) was accepted"
             assert "invalid arguments" in text, text
             assert repr(argument) in text, text
-        unknown = await session.call("NoSuchOperation", {})
-        assert unknown.is_error
-        assert "NoSuchOperation" in result_text(unknown)
     assert emulator.control.api_calls == 0
     assert api_requests(emulator) == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_an_unknown_tool_is_a_protocol_error_not_a_tool_result(
+    emulator: EmulatorHandle, mode: str
+) -> None:
+    # MCP spec, tools/call errors: an unknown tool is a JSON-RPC error -32602 (invalid params).
+    async with mcp_session(emulator_settings(emulator), mode=mode) as session:
+        with pytest.raises(MCPError) as raised:
+            await session.call("NoSuchOperation", {"page": 1})
+        listed = await session.call("GetLimitsList", {})  # the session is still usable
+    assert raised.value.code == INVALID_PARAMS == -32602
+    assert "Unknown tool: NoSuchOperation" in raised.value.message
+    assert "tools/list" in raised.value.message
+    assert raised.value.data == {"tool": "NoSuchOperation"}
+    assert not listed.is_error, result_text(listed)
+    assert [op for op, *_rest in api_requests(emulator)] == ["GetLimitsList"]
 
 
 @pytest.mark.parametrize("mode", MODES)
