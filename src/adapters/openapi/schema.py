@@ -336,7 +336,28 @@ def portable_schema(schema: Any) -> Any:
             out[key] = {name: portable_schema(item) for name, item in value.items()}
         else:
             out[key] = value
-    return portable_format(out)
+    return portable_format(_with_implied_type(out))
+
+
+# Keywords that apply to one JSON type only; strict validators want that type declared.
+_ARRAY_KEYWORDS = frozenset({"items", "prefixItems", "minItems", "maxItems", "uniqueItems"})
+_OBJECT_KEYWORDS = frozenset(
+    {"properties", "required", "additionalProperties", "minProperties", "maxProperties"}
+)
+
+
+def _with_implied_type(schema: JsonObject) -> JsonObject:
+    """Declare `type` where a node's keywords already say it (`items` without `type: array`).
+
+    OpenAPI requires `type: array` beside `items`, but specs omit it; Ajv strict mode then
+    refuses the whole schema. Only nodes whose keywords belong to one type alone get one.
+    """
+    if "type" in schema or "$ref" in schema:
+        return schema
+    array, obj = bool(schema.keys() & _ARRAY_KEYWORDS), bool(schema.keys() & _OBJECT_KEYWORDS)
+    if array != obj:
+        return {"type": "array" if array else "object", **schema}
+    return schema
 
 
 def _allow_null(schema: JsonObject) -> JsonObject:

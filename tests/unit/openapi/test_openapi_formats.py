@@ -226,3 +226,13 @@ def test_every_ozon_schema_uses_only_portable_formats(
     assert used <= PORTABLE_FORMATS
     ids = ozon_tools["ListCampaignObjects"].input_schema["properties"]["campaignId"]
     assert ids["pattern"] == UINT64_PATTERN
+
+
+def test_a_type_implied_by_its_keywords_is_declared_for_strict_validators() -> None:
+    listed = {"description": "Reports.", "items": {"type": "string"}}
+    assert portable_schema(listed) == {"type": "array", **listed}
+    assert portable_schema({"properties": {"a": {}}})["type"] == "object"
+    ambiguous = {"items": {}, "properties": {}}
+    assert portable_schema(ambiguous) == ambiguous  # keywords of two types: left alone
+    assert portable_schema({"$ref": "#/$defs/X", "items": {}}) == {"$ref": "#/$defs/X", "items": {}}
+    assert "type" not in portable_schema({"description": "anything"})
