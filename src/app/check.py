@@ -13,7 +13,7 @@ from typing import TextIO
 import anyio
 
 from ozon_mcp.adapters.openapi import SpecError
-from ozon_mcp.app.container import Container
+from ozon_mcp.app.container import Container, container_open
 from ozon_mcp.app.logging_setup import configure_logging
 from ozon_mcp.app.settings import EXIT_CONFIG, Settings
 from ozon_mcp.domain.errors import ConfigurationError, OzonMcpError
@@ -77,8 +77,8 @@ def run_check(
 
 
 async def _check_token_and_probe(container: Container, probe: str, report: CheckReport) -> None:
-    provider = container.token_provider()
-    try:
+    async with container_open(container):
+        provider = container.token_provider()
         try:
             token = await provider.get_token()
         except OzonMcpError as exc:
@@ -100,6 +100,3 @@ async def _check_token_and_probe(container: Container, probe: str, report: Check
             report.fail(f"probe {probe}", text[:300])
         else:
             report.ok(f"probe {probe}", f"answered: {text[:120]!r}")
-    finally:
-        await container.upstream().aclose()
-        await provider.aclose()

@@ -191,8 +191,8 @@ def build_server(
     @asynccontextmanager
     async def lifespan(_server: Server[ToolRouter]) -> AsyncIterator[ToolRouter]:
         # The token is requested in the background: list_tools must answer at once even when
-        # the token endpoint is slow or down. Closing is the owner's job (the runtime), since
-        # in-process clients enter this lifespan once per session.
+        # the token endpoint is slow or down. Closing is the container's job (its one close
+        # path), since in-process clients enter this lifespan once per session.
         await hooks.start_background()
         yield router
 
