@@ -5,7 +5,10 @@ Fixtures (function-scoped unless noted):
     anyio_backend          "asyncio" (for `@pytest.mark.anyio` tests)
     ozon_spec              the bundled, repaired spec (session)
     emulator_config        EmulatorConfig for `emulator`; override it in a module to change it
-    emulator               a running EmulatorHandle (stopped after the test)
+    emulator               a running EmulatorHandle: in a module that sets
+                           `SHARED_EMULATOR = True`, one per module and config, reset before
+                           each test (`control.reset()`); elsewhere a fresh one per test
+    emulator_pool          the module's shared emulators (module)
     generic_emulator       a running EmulatorHandle in generic mode (form + HTTP Basic accepted)
     emulator_token         a valid access token from `emulator`'s token endpoint
     api_client             an httpx2.Client on `emulator` sending that token
@@ -72,8 +75,50 @@ def emulator_config() -> EmulatorConfig:
     return EmulatorConfig(report_delay=FAST_REPORTS)
 
 
+class EmulatorPool:
+    """The running emulators of one test module, one per config, reset before each reuse.
+
+    Starting an emulator costs a server thread, a port and the spec's canned answers; a module
+    that opts in (`SHARED_EMULATOR = True`) pays that once per distinct config instead of once
+    per test. A test that stopped its emulator gets a new one.
+    """
+
+    def __init__(self, spec: LoadedSpec) -> None:
+        self._spec = spec
+        self._running: dict[EmulatorConfig, EmulatorHandle] = {}
+
+    def acquire(self, config: EmulatorConfig) -> EmulatorHandle:
+        handle = self._running.get(config)
+        if handle is not None and handle.running:
+            handle.control.reset()
+            return handle
+        handle = start_emulator(config, spec=self._spec)
+        self._running[config] = handle
+        return handle
+
+    def stop_all(self) -> None:
+        for handle in self._running.values():
+            handle.stop()
+        self._running.clear()
+
+
+@pytest.fixture(scope="module")
+def emulator_pool(ozon_spec: LoadedSpec) -> Iterator[EmulatorPool]:
+    pool = EmulatorPool(ozon_spec)
+    try:
+        yield pool
+    finally:
+        pool.stop_all()
+
+
 @pytest.fixture
-def emulator(emulator_config: EmulatorConfig, ozon_spec: LoadedSpec) -> Iterator[EmulatorHandle]:
+def emulator(
+    request: pytest.FixtureRequest, emulator_config: EmulatorConfig, ozon_spec: LoadedSpec
+) -> Iterator[EmulatorHandle]:
+    if getattr(request.module, "SHARED_EMULATOR", False):
+        pool: EmulatorPool = request.getfixturevalue("emulator_pool")
+        yield pool.acquire(emulator_config)
+        return
     handle = start_emulator(emulator_config, spec=ozon_spec)
     try:
         yield handle
