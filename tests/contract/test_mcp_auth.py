@@ -14,6 +14,8 @@ from pydantic import SecretStr
 from ozon_mcp.adapters.emulator import TOKEN_PATH, EmulatorHandle
 
 pytestmark = pytest.mark.anyio
+# One emulator for the module, reset before each test (see conftest).
+SHARED_EMULATOR = True
 
 MODES = ["auto", "legacy"]
 AT_ONCE = 1.0  # seconds: far below the token endpoint's delay, far above an in-memory list

@@ -26,6 +26,8 @@ from ozon_mcp.adapters.mcp.upstream import UpstreamClient
 from ozon_mcp.app.container import Container
 
 pytestmark = pytest.mark.anyio
+# One emulator for the module, reset before each test (see conftest).
+SHARED_EMULATOR = True
 
 MODES = ["auto", "legacy"]
 
