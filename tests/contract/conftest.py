@@ -9,9 +9,11 @@ Fixtures (function-scoped unless noted):
                            `SHARED_EMULATOR = True`, one per module and config, reset before
                            each test (`control.reset()`); elsewhere a fresh one per test
     emulator_pool          the module's shared emulators (module)
-    generic_emulator       a running EmulatorHandle in generic mode (form + HTTP Basic accepted)
+    generic_emulator       a running EmulatorHandle in generic mode (form + HTTP Basic
+                           accepted); shared and reset like `emulator` where opted in
     emulator_token         a valid access token from `emulator`'s token endpoint
     api_client             an httpx2.Client on `emulator` sending that token
+    loopback_tls           one shared TLS context for test HTTP clients (session)
     schema_errors          fn(pointer, instance) -> violations of the spec schema there (session)
     response_schema_errors fn(operation_id, response) -> violations of its 2xx schema (session)
     token_request_body     fn(config) -> the documented JSON token request body (session)
@@ -21,6 +23,7 @@ Fixtures (function-scoped unless noted):
 from __future__ import annotations
 
 import copy
+import ssl
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -127,24 +130,44 @@ def emulator(
 
 
 @pytest.fixture
-def generic_emulator(ozon_spec: LoadedSpec) -> Iterator[EmulatorHandle]:
-    handle = start_emulator(EmulatorConfig(generic=True, report_delay=FAST_REPORTS), spec=ozon_spec)
+def generic_emulator(
+    request: pytest.FixtureRequest, ozon_spec: LoadedSpec
+) -> Iterator[EmulatorHandle]:
+    config = EmulatorConfig(generic=True, report_delay=FAST_REPORTS)
+    if getattr(request.module, "SHARED_EMULATOR", False):
+        pool: EmulatorPool = request.getfixturevalue("emulator_pool")
+        yield pool.acquire(config)
+        return
+    handle = start_emulator(config, spec=ozon_spec)
     try:
         yield handle
     finally:
         handle.stop()
 
 
+@pytest.fixture(scope="session")
+def loopback_tls() -> ssl.SSLContext:
+    """One TLS context for the test clients: each new one loads the CA bundle (0.1-0.2 s),
+    which cost more than a test itself; the emulator speaks plain http anyway."""
+    return httpx2.create_ssl_context()
+
+
 @pytest.fixture
-def emulator_token(emulator: EmulatorHandle) -> str:
-    response = httpx2.post(emulator.token_url, json=token_request_body(emulator.config))
+def emulator_token(emulator: EmulatorHandle, loopback_tls: ssl.SSLContext) -> str:
+    response = httpx2.post(
+        emulator.token_url, json=token_request_body(emulator.config), verify=loopback_tls
+    )
     assert response.status_code == 200, response.text
     return str(response.json()["access_token"])
 
 
 @pytest.fixture
-def api_client(emulator: EmulatorHandle, emulator_token: str) -> Iterator[httpx2.Client]:
-    with httpx2.Client(base_url=emulator.base_url, headers=bearer(emulator_token)) as client:
+def api_client(
+    emulator: EmulatorHandle, emulator_token: str, loopback_tls: ssl.SSLContext
+) -> Iterator[httpx2.Client]:
+    with httpx2.Client(
+        base_url=emulator.base_url, headers=bearer(emulator_token), verify=loopback_tls
+    ) as client:
         yield client
 
 
