@@ -27,6 +27,8 @@ from mcp_support import free_port, result_text, subprocess_env
 
 from ozon_mcp.adapters.emulator import EmulatorHandle
 
+# One emulator for the module, reset before each test (see conftest).
+SHARED_EMULATOR = True
 SERVE = [sys.executable, "-m", "ozon_mcp.app.cli", "serve"]
 STARTUP_LIMIT = 30.0  # seconds; imports are slow on a busy 2-core machine
 MCP_ACCEPT = "application/json, text/event-stream"
