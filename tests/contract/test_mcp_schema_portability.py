@@ -22,6 +22,8 @@ from ozon_mcp.adapters.emulator import EmulatorHandle
 from ozon_mcp.adapters.mcp.server import to_mcp_tool
 from ozon_mcp.adapters.openapi import build_tools, load_spec
 
+# One emulator for the module, reset before each test (see conftest).
+SHARED_EMULATOR = True
 CHECKER = Path(__file__).with_name("ajv_strict_check.cjs")
 FIXTURE_SPECS = Path(__file__).resolve().parents[1] / "fixtures" / "specs"
 AJV_PACKAGES = ("ajv@8", "ajv-formats@3")
@@ -34,7 +36,9 @@ def ajv_node_path() -> str:
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
         pytest.skip("node/npm not installed: cannot run Ajv, the strict validator of TS clients")
-    folder = Path(os.environ.get("OZON_MCP_AJV_DIR") or Path(tempfile.gettempdir()) / "ajv-polish")
+    folder = Path(
+        os.environ.get("OZON_MCP_AJV_DIR") or Path(tempfile.gettempdir()) / "ozon-mcp-ajv"
+    )
     modules = folder / "node_modules"
     if not ((modules / "ajv").is_dir() and (modules / "ajv-formats").is_dir()):
         folder.mkdir(parents=True, exist_ok=True)
