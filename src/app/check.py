@@ -14,7 +14,7 @@ import anyio
 
 from ozon_mcp.adapters.openapi import SpecError
 from ozon_mcp.adapters.openapi.spec_errors import SpecLoadError
-from ozon_mcp.app.container import Container
+from ozon_mcp.app.container import Container, container_open
 from ozon_mcp.app.logging_setup import configure_logging, scrub_logs_with
 from ozon_mcp.app.settings import EXIT_CONFIG, Settings
 from ozon_mcp.domain.errors import ConfigurationError, OzonMcpError
@@ -82,8 +82,8 @@ def run_check(
 
 
 async def _check_token_and_probe(container: Container, probe: str, report: CheckReport) -> None:
-    provider = container.token_provider()
-    try:
+    async with container_open(container):
+        provider = container.token_provider()
         try:
             token = await provider.get_token()
         except OzonMcpError as exc:
@@ -105,6 +105,3 @@ async def _check_token_and_probe(container: Container, probe: str, report: Check
             report.fail(f"probe {probe}", text[:300])
         else:
             report.ok(f"probe {probe}", f"answered: {text[:120]!r}")
-    finally:
-        await container.upstream().aclose()
-        await provider.aclose()

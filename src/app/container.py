@@ -5,8 +5,12 @@ Tests override providers (`container.clock.override(...)`) instead of patching m
 
 from __future__ import annotations
 
+import logging
 import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
+import anyio
 import httpx2
 from dependency_injector import containers, providers
 
@@ -37,6 +41,8 @@ from ozon_mcp.app.wording import endpoint_config as endpoint_config_named_by_env
 from ozon_mcp.domain.clock import SystemClock
 from ozon_mcp.domain.lifetime import LifetimeRules
 from ozon_mcp.domain.retry import RetryPolicy
+
+log = logging.getLogger("ozon_mcp.container")
 
 
 def make_scrubber(settings: Settings) -> Scrubber:
@@ -184,3 +190,33 @@ class Container(containers.DeclarativeContainer):
         version=providers.Callable(package_version),
         reports=report_tool,
     )
+
+
+async def close_container(container: Container) -> None:
+    """Close everything the container opened: the one close path of serve, check and demo.
+
+    Background token work is stopped first (a refresh in flight uses the token endpoint), then
+    the token endpoint's and the upstream API's HTTP clients are closed. Shielded from
+    cancellation (Ctrl-C or a cancelled task group must not leave sockets open); every step
+    runs even when an earlier one failed (logged); calling it twice is harmless.
+    """
+    steps: tuple[tuple[str, Callable[[], Awaitable[None]]], ...] = (
+        ("token provider", lambda: container.token_provider().aclose()),
+        ("token endpoint client", lambda: container.token_endpoint().aclose()),
+        ("upstream API client", lambda: container.upstream().aclose()),
+    )
+    with anyio.CancelScope(shield=True):
+        for what, close in steps:
+            try:
+                await close()
+            except Exception:  # closing the rest matters more than this one failure
+                log.exception("closing the %s failed", what)
+
+
+@asynccontextmanager
+async def container_open(container: Container) -> AsyncIterator[Container]:
+    """`async with container_open(c):` closes `c` on the way out, however the block ends."""
+    try:
+        yield container
+    finally:
+        await close_container(container)

@@ -11,7 +11,7 @@ from mcp.server.stdio import stdio_server
 from mcp.server.transport_security import TransportSecuritySettings
 
 from ozon_mcp.adapters.mcp.stdio_input import DaemonLineReader
-from ozon_mcp.app.container import Container
+from ozon_mcp.app.container import Container, close_container
 from ozon_mcp.app.logging_setup import configure_logging, scrub_logs_with
 from ozon_mcp.app.settings import Settings, report_problems
 from ozon_mcp.domain.errors import ConfigurationError
@@ -27,12 +27,6 @@ def build_container(settings: Settings) -> Container:
     scrub_logs_with(container.scrubber())  # before anything can log a token
     container.mcp_server()
     return container
-
-
-async def close_container(container: Container) -> None:
-    """Cancel background token work and close every HTTP client the container opened."""
-    await container.upstream().aclose()
-    await container.token_provider().aclose()
 
 
 def serve(

@@ -10,6 +10,9 @@ import pytest
 
 from ozon_mcp.adapters.emulator import EmulatorConfig, EmulatorHandle, ScriptedResponse
 
+# One emulator for the module, reset before each test (see conftest).
+SHARED_EMULATOR = True
+
 TokenBody = Callable[[EmulatorConfig], dict[str, str]]
 
 

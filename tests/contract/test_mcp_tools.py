@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import anyio
 import pytest
 from jsonschema import Draft202012Validator
 from mcp.types import Tool
@@ -18,6 +17,8 @@ from ozon_mcp.adapters.openapi.spec import LoadedSpec
 from ozon_mcp.app.settings import Settings
 
 pytestmark = pytest.mark.anyio
+# One emulator for the module, reset before each test (see conftest).
+SHARED_EMULATOR = True
 
 MODES = ["auto", "legacy"]
 # The issue: destructive = DELETE, or an operation whose name says it deletes/disables/deactivates.
@@ -144,11 +145,10 @@ async def test_output_schemas_on_request_are_objects_and_never_break_the_client(
         )
         assert not submitted.is_error, result_text(submitted)
         uuid = (submitted.structured_content or {})["UUID"]
-        for _ in range(50):
-            check = await session.call("StatisticsCheck", {"UUID": uuid})
-            if (check.structured_content or {}).get("state") == "OK":
-                break
-            await anyio.sleep(0.05)
+        # The emulator's clock, not a wait: the report is done once its delay has passed.
+        emulator.control.advance_clock(emulator.config.report_delay)
+        check = await session.call("StatisticsCheck", {"UUID": uuid})
+        assert (check.structured_content or {}).get("state") == "OK", result_text(check)
         report = await session.call("DownloadStatistics", {"UUID": uuid})
         assert not report.is_error, result_text(report)
         assert report.structured_content is None

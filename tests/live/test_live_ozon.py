@@ -10,7 +10,7 @@ import pytest
 from mcp import Client
 from mcp.types import CallToolResult, TextContent
 
-from ozon_mcp.app.container import Container
+from ozon_mcp.app.container import Container, close_container
 from ozon_mcp.app.settings import Settings
 
 pytestmark = [pytest.mark.live, pytest.mark.anyio]
@@ -46,8 +46,7 @@ async def test_token_is_acquired_reused_and_refreshed(live_settings: Settings) -
         assert refreshed.state == "valid"
         assert fresh.obtained_at >= first.obtained_at
     finally:
-        await container.upstream().aclose()
-        await provider.aclose()
+        await close_container(container)
 
 
 async def test_operations_answer_through_the_mcp_tools(live_settings: Settings) -> None:
@@ -67,8 +66,7 @@ async def test_operations_answer_through_the_mcp_tools(live_settings: Settings) 
             status = (await client.call_tool("auth_status", {})).structured_content or {}
             token = container.token_provider().lifecycle.current_token()
     finally:
-        await container.upstream().aclose()
-        await container.token_provider().aclose()
+        await close_container(container)
     assert status.get("state") == "valid", status
     assert status.get("token_requests") == 1, status  # reused by both calls
     assert token is not None

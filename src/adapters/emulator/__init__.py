@@ -47,6 +47,8 @@ input; these requests are not recorded in the request log):
     POST   /__emulator__/reports/fail     {"count": 1, "message": "..."}  next reports -> ERROR
     POST   /__emulator__/budget           {"daily_budget": 5}
     DELETE /__emulator__/budget           forget today's counted calls
+    POST   /__emulator__/reset            back to the state right after start (tests share
+                                             one emulator and reset it between tests)
 """
 
 from __future__ import annotations

@@ -87,3 +87,15 @@ class EmulatorState:
         self.budget = DailyBudget(self.clock, config.daily_budget)
         self.reports = ReportStore(self.clock, config.report_delay)
         self.pauses = Pauses()
+
+    def reset(self) -> None:
+        """Back to the state right after start (the spec tables and the port are kept)."""
+        config = self.config
+        self.faults.clear()
+        self.tokens.forget_all()
+        self.token_settings.set(config.expires_in)
+        self.reports.clear(config.report_delay)
+        self.budget.set_limit(config.daily_budget)
+        self.budget.reset()
+        self.log.clear()
+        self.clock.rewind()

@@ -94,6 +94,12 @@ class TokenRegistry:
             self._revoked |= fresh
         return len(fresh)
 
+    def forget_all(self) -> None:
+        """Forget every token issued (they become unknown, as for a restarted server)."""
+        with self._lock:
+            self._tokens.clear()
+            self._revoked.clear()
+
     def issued(self) -> list[str]:
         """Every raw token issued so far, oldest first (tests check none of them leaks)."""
         with self._lock:

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from mcp import types
+from mcp import MCPError, types
 from mcp.server import Server, ServerRequestContext
 
 from ozon_mcp.adapters.auth.redaction import Scrubber
@@ -50,6 +50,15 @@ class ServerHooks:
 def _text(text: str, *, is_error: bool = False) -> types.CallToolResult:
     return types.CallToolResult(
         content=[types.TextContent(type="text", text=text)], is_error=is_error
+    )
+
+
+def unknown_tool(name: str) -> MCPError:
+    """The JSON-RPC error for a `tools/call` naming no published tool (MCP spec: -32602)."""
+    return MCPError(
+        code=types.INVALID_PARAMS,
+        message=f"Unknown tool: {name}; call tools/list for the available tools",
+        data={"tool": name},
     )
 
 
@@ -94,8 +103,16 @@ class ToolRouter:
             return tool.input_schema
         return AUTH_STATUS_TOOL.input_schema if name == AUTH_STATUS_TOOL.name else None
 
+    def knows(self, name: str) -> bool:
+        """Whether `name` is one of the tools this server publishes."""
+        return self.input_schema(name) is not None
+
     async def call(self, name: str, arguments: Mapping[str, Any] | None) -> types.CallToolResult:
-        """Run one tool call; never raises (an escaping exception would leak text to clients)."""
+        """Run one tool call; raises only MCPError(INVALID_PARAMS) for a tool that does not
+        exist (the MCP spec makes that a protocol error, not a tool result); every other
+        failure is an error result (an escaping exception would leak text to clients)."""
+        if not self.knows(name):
+            raise unknown_tool(name)
         try:
             return await self._call(name, arguments or {})
         except Exception:  # the last line of defence: the log has the details
@@ -105,11 +122,7 @@ class ToolRouter:
     async def _call(self, name: str, arguments: Mapping[str, Any]) -> types.CallToolResult:
         tool = self._tools.get(name)
         if tool is None:
-            if name == AUTH_STATUS_TOOL.name:
-                return auth_status_result(self._hooks.auth_status())
-            return _text(
-                f"unknown tool {name!r}; call tools/list for the available tools", is_error=True
-            )
+            return auth_status_result(self._hooks.auth_status())  # `knows` let nothing else in
         try:
             prepared = tool.prepare_request(arguments)
         except ArgumentError as exc:
@@ -182,8 +195,8 @@ def build_server(
     @asynccontextmanager
     async def lifespan(_server: Server[ToolRouter]) -> AsyncIterator[ToolRouter]:
         # The token is requested in the background: list_tools must answer at once even when
-        # the token endpoint is slow or down. Closing is the owner's job (the runtime), since
-        # in-process clients enter this lifespan once per session.
+        # the token endpoint is slow or down. Closing is the container's job (its one close
+        # path), since in-process clients enter this lifespan once per session.
         await hooks.start_background()
         yield router
 
