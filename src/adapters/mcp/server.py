@@ -121,6 +121,9 @@ class ToolRouter:
             headers=tuple(prepared.headers.items()),
             json_body=prepared.json_body,
             has_body=prepared.json_body is not None,
+            form=prepared.form,
+            files=prepared.files,
+            tool=name,
         )
         try:
             response = await self._hooks.upstream.send(request)
