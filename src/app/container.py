@@ -13,14 +13,18 @@ from dependency_injector import containers, providers
 from ozon_mcp.adapters.auth import (
     HttpTokenEndpoint,
     InMemoryTokenCache,
-    ProviderBearerAuth,
-    TokenEndpointConfig,
     TokenProvider,
     build_token_provider,
 )
 from ozon_mcp.adapters.mcp.server import ServerHooks, ToolRouter, build_server
 from ozon_mcp.adapters.mcp.upstream import UpstreamClient, read_limit_for
 from ozon_mcp.adapters.openapi import build_tools, load_spec
+from ozon_mcp.app.api_profile import resolve_profile
+from ozon_mcp.app.credentials_wiring import (
+    operation_credentials,
+    profile_endpoint_config,
+    with_operation_credentials,
+)
 from ozon_mcp.app.settings import Settings
 from ozon_mcp.app.version import package_version
 from ozon_mcp.domain.clock import SystemClock
@@ -63,16 +67,19 @@ class Container(containers.DeclarativeContainer):
     )
     retry_policy = providers.Singleton(RetryPolicy, max_retries=settings.provided.oauth_max_retries)
 
-    endpoint_config = providers.Singleton(
-        TokenEndpointConfig,
-        token_url=settings.provided.oauth_token_url,
-        client_id=settings.provided.oauth_client_id,
-        client_secret=settings.provided.oauth_client_secret,
-        request_format=settings.provided.oauth_token_request_format,
-        client_auth=settings.provided.oauth_client_auth,
-        scope=settings.provided.oauth_scope,
-        audience=settings.provided.oauth_audience,
+    spec = providers.Singleton(load_spec, settings.provided.openapi_spec)
+    # Schemas are checked against the meta-schema on each tool's first call, not at start-up
+    # (40 ms for the Ozon spec); `ozon-mcp check` checks them all.
+    tools = providers.Singleton(
+        build_tools,
+        spec,
+        output_schemas=settings.provided.ozon_mcp_output_schemas,
+        check_schemas=False,
     )
+    # anyspec: the API base URL, token URL, token request and per-tool credential, from the
+    # settings and the spec's security schemes (see app/api_profile.py).
+    profile = providers.Singleton(resolve_profile, settings, spec, tools)
+    endpoint_config = providers.Singleton(profile_endpoint_config, settings, profile)
     # One verifying TLS context for both HTTP clients: loading the CA bundle costs 20-60 ms.
     tls_context = providers.Singleton(httpx2.create_ssl_context)
     token_endpoint = providers.Singleton(
@@ -89,27 +96,34 @@ class Container(containers.DeclarativeContainer):
         rules=lifetime_rules,
         retry=retry_policy,
     )
-    auth = providers.Singleton(ProviderBearerAuth.from_providers, token_provider)
-
-    spec = providers.Singleton(load_spec, settings.provided.openapi_spec)
-    # Schemas are checked against the meta-schema on each tool's first call, not at start-up
-    # (40 ms for the Ozon spec); `ozon-mcp check` checks them all.
-    tools = providers.Singleton(
-        build_tools,
-        spec,
-        output_schemas=settings.provided.ozon_mcp_output_schemas,
-        check_schemas=False,
+    # anyspec: each call gets its operation's credential (none for open operations).
+    auth = providers.Singleton(
+        operation_credentials,
+        profile,
+        token_provider,
+        endpoint_config,
+        endpoint=token_endpoint,
+        cache=token_cache,
+        clock=clock,
+        rng=rng,
+        rules=lifetime_rules,
+        retry=retry_policy,
     )
+
     upstream = providers.Singleton(
         UpstreamClient,
-        settings.provided.api_base_url,
+        profile.provided.api_base_url,
         auth,
         max_body_bytes=providers.Callable(
             read_limit_for, settings.provided.ozon_mcp_max_response_bytes
         ),
         tls=tls_context,
     )
-    server_hooks = providers.Singleton(make_server_hooks, settings, upstream, token_provider)
+    server_hooks = providers.Singleton(
+        with_operation_credentials,
+        providers.Singleton(make_server_hooks, settings, upstream, token_provider),
+        auth,
+    )
     router = providers.Singleton(ToolRouter, tools, server_hooks)
     mcp_server = providers.Singleton(
         build_server, router, name="ozon-mcp", version=providers.Callable(package_version)

@@ -31,6 +31,7 @@ def build_container(settings: Settings) -> Container:
 async def close_container(container: Container) -> None:
     """Cancel background token work and close every HTTP client the container opened."""
     await container.upstream().aclose()
+    await container.auth().aclose()  # anyspec: the per-operation token providers
     await container.token_provider().aclose()
 
 

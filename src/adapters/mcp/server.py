@@ -42,6 +42,8 @@ class ServerHooks:
     secrets: SecretSource
     start_background: Callable[[], Awaitable[None]]
     max_response_bytes: int = 100_000
+    # anyspec: why a tool cannot be called with the configured credentials (None: it can).
+    unavailable: Callable[[str], str | None] = lambda _name: None
 
 
 def _text(text: str, *, is_error: bool = False) -> types.CallToolResult:
@@ -107,6 +109,9 @@ class ToolRouter:
             return _text(
                 f"unknown tool {name!r}; call tools/list for the available tools", is_error=True
             )
+        missing = self._hooks.unavailable(name)  # anyspec: no request without its credential
+        if missing is not None:
+            return _text(f"{name} cannot be called: {missing}", is_error=True)
         try:
             prepared = tool.prepare_request(arguments)
         except ArgumentError as exc:

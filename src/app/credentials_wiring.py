@@ -1,0 +1,72 @@
+"""Container helpers that put the per-call credential chooser between the server and the API.
+
+Kept out of container.py so that the composition root stays a list of providers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+from ozon_mcp.adapters.auth import HttpTokenEndpoint, TokenEndpointConfig, TokenProvider
+from ozon_mcp.adapters.auth.factory import build_token_provider
+from ozon_mcp.adapters.mcp.credentials import OperationCredentials
+from ozon_mcp.adapters.mcp.server import ServerHooks
+from ozon_mcp.app.api_profile import ApiProfile, endpoint_config, with_scopes
+from ozon_mcp.app.settings import Settings
+from ozon_mcp.domain.clock import Clock
+from ozon_mcp.domain.lifetime import LifetimeRules
+from ozon_mcp.domain.ports import ScopeSet, TokenCache
+from ozon_mcp.domain.retry import RandomSource, RetryPolicy
+
+log = logging.getLogger("ozon_mcp.profile")
+
+
+def profile_endpoint_config(settings: Settings, profile: ApiProfile) -> TokenEndpointConfig:
+    """The token endpoint configuration the profile resolved (a clear error without a URL)."""
+    return endpoint_config(settings, profile)
+
+
+def operation_credentials(
+    profile: ApiProfile,
+    default_provider: TokenProvider,
+    config: TokenEndpointConfig,
+    *,
+    endpoint: HttpTokenEndpoint,
+    cache: TokenCache,
+    clock: Clock,
+    rng: RandomSource,
+    rules: LifetimeRules,
+    retry: RetryPolicy,
+) -> OperationCredentials:
+    """The upstream client's Auth; per-operation providers share the endpoint and the cache
+    (the cache key differs by scope set) but each has its own lifecycle and refresher."""
+
+    def make_provider(scopes: ScopeSet) -> TokenProvider:
+        return build_token_provider(
+            with_scopes(config, scopes),
+            endpoint=endpoint,
+            cache=cache,
+            clock=clock,
+            rng=rng,
+            rules=rules,
+            retry=retry,
+        )
+
+    return OperationCredentials(
+        profile.tool_auth,
+        default_provider,
+        static=profile.static,
+        per_operation=profile.per_operation,
+        make_provider=make_provider,
+    )
+
+
+def with_operation_credentials(hooks: ServerHooks, auth: OperationCredentials) -> ServerHooks:
+    """The server hooks, also refusing unavailable tools and scrubbing every held secret."""
+    base_secrets = hooks.secrets
+
+    def secrets() -> list[str]:
+        return [*base_secrets(), *auth.secret_values()]
+
+    return dataclasses.replace(hooks, secrets=secrets, unavailable=auth.unavailable)
