@@ -326,6 +326,8 @@ def _repair_parameter_list(
                 _repair_parameter_schema(param, where, repairs)
             continue
         name = param.get("name")
+        if not isinstance(name, str):
+            continue  # reported with its pointer when the tool is built
         if name not in template_names:
             del params[index]
             repairs.append(

@@ -241,12 +241,13 @@ def _operation(
         if k not in ("parameters", "responses", "consumes", "produces", "schemes")
     }
     own = [p for p in _inline(operation.get("parameters"), shared) if isinstance(p, dict)]
-    own_keys = {(p.get("name"), p.get("in")) for p in own}
+    own_keys = {(repr(p.get("name")), repr(p.get("in"))) for p in own}
     # The path item's body/form parameters apply unless the operation overrides them.
     inherited = [
         p
         for p in item_params
-        if p.get("in") in ("body", "formData") and (p.get("name"), p.get("in")) not in own_keys
+        if p.get("in") in ("body", "formData")
+        and (repr(p.get("name")), repr(p.get("in"))) not in own_keys
     ]
     params = inherited + own
     op_consumes = _media_list(operation.get("consumes")) or consumes
