@@ -52,7 +52,7 @@ def serve(settings: Settings, *, transport: str, host: str, port: int) -> int:
         len(tools),
         container.spec().title,
         transport,
-        settings.api_base_url,
+        container.profile().api_base_url,  # anyspec: API_BASE_URL or the spec's first server
     )
     try:
         if transport == "http":
