@@ -174,11 +174,15 @@ async def test_form_and_multipart_bodies_arrive_encoded(
             content = base64.b64encode(b"\x00binary\xff").decode()
             upload = await session.call("Upload", {"note": "hi", "file": content})
             assert not upload.is_error, result_text(upload)
+            note_only = await session.call("Upload", {"note": "only"})
+            assert not note_only.is_error, result_text(note_only)
             await session.container.auth().aclose()
-        posted, uploaded = upstream.calls
+        posted, uploaded, without_file = upstream.calls
     assert posted.headers["content-type"] == "application/x-www-form-urlencoded"
     assert posted.body == b"name=a+b&tags=x&tags=y&n=3"
     assert uploaded.headers["content-type"].startswith("multipart/form-data; boundary=")
     assert b'name="note"\r\n\r\nhi\r\n' in uploaded.body
     assert b'name="file"; filename="file"' in uploaded.body
     assert b"\x00binary\xff" in uploaded.body
+    assert without_file.headers["content-type"].startswith("multipart/form-data; boundary=")
+    assert b'name="note"\r\n\r\nonly\r\n' in without_file.body

@@ -128,6 +128,7 @@ class ToolRouter:
             has_body=prepared.json_body is not None,
             form=prepared.form,
             files=prepared.files,
+            multipart=prepared.multipart,
             tool=name,
         )
         try:

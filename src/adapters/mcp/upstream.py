@@ -30,15 +30,17 @@ TOOL_EXTENSION = "ozon_mcp.tool"  # the request extension naming the tool being 
 
 
 def form_arguments(
-    form: tuple[tuple[str, str], ...], files: tuple[tuple[str, bytes], ...]
+    form: tuple[tuple[str, str], ...], files: tuple[tuple[str, bytes], ...], multipart: bool
 ) -> dict[str, Any]:
-    """The httpx2 keyword arguments of a form body: url-encoded, or multipart with files."""
-    if not files:
+    """The httpx2 keyword arguments of a form body: url-encoded, or multipart (fields as parts
+    without a filename, files with their field name as the filename)."""
+    if not multipart:
         return {"content": urlencode(form).encode("utf-8")}
-    data: dict[str, list[str]] = {}
-    for name, value in form:
-        data.setdefault(name, []).append(value)
-    return {"data": data, "files": [(name, (name, content)) for name, content in files]}
+    parts: list[tuple[str, tuple[str | None, bytes]]] = [
+        (name, (None, value.encode("utf-8"))) for name, value in form
+    ]
+    parts.extend((name, (name, content)) for name, content in files)
+    return {"files": parts}
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class UpstreamRequest:
     # anyspec: a form body ((field, text) pairs) instead of JSON, with multipart file parts.
     form: tuple[tuple[str, str], ...] | None = None
     files: tuple[tuple[str, bytes], ...] = ()
+    multipart: bool = False
     # anyspec: the tool being called, so that the auth can pick that operation's credential.
     tool: str | None = None
 
@@ -107,7 +110,7 @@ class UpstreamClient:
         if request.has_body:
             kwargs["json"] = request.json_body
         elif request.form is not None:  # anyspec: form-encoded or multipart
-            kwargs.update(form_arguments(request.form, request.files))
+            kwargs.update(form_arguments(request.form, request.files, request.multipart))
         if request.tool is not None:
             kwargs["extensions"] = {TOOL_EXTENSION: request.tool}
         # One absolute URL string: httpx2 parses it once instead of merging base, path and

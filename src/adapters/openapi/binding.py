@@ -80,6 +80,7 @@ class PreparedRequest:
     # file parts of a multipart body as (field, content).
     form: tuple[tuple[str, str], ...] | None = None
     files: tuple[tuple[str, bytes], ...] = ()
+    multipart: bool = False  # the form goes as multipart/form-data, even without files
 
     def url(self, base_url: str) -> str:
         """The full URL under `base_url` (query encoded with %20 for spaces)."""
@@ -116,9 +117,12 @@ def build_request(
         headers["Cookie"] = "; ".join(cookies)
     if body is not None and body.is_form:
         form, files = _form_body(body, arguments)
-        if form is not None and not files and body.media_type.startswith(FORM_MEDIA_TYPES[0]):
+        if form is not None and body.media_type.startswith(FORM_MEDIA_TYPES[0]):
             headers["Content-Type"] = FORM_MEDIA_TYPES[0]  # multipart: the client adds a boundary
-        return PreparedRequest(method.upper(), path, tuple(query), headers, None, form, files)
+        multipart = not body.media_type.startswith(FORM_MEDIA_TYPES[0])
+        return PreparedRequest(
+            method.upper(), path, tuple(query), headers, None, form, files, multipart
+        )
     json_body = _body(body, arguments)
     if json_body is not None and body is not None:
         headers["Content-Type"] = body.media_type

@@ -157,6 +157,7 @@ def test_form_and_multipart_bodies_are_sent_as_forms() -> None:
     assert photo.form == (("caption", "hi"),)
     assert photo.files == (("file", b"hello"),)
     assert "Content-Type" not in photo.headers  # the client adds the multipart boundary
+    assert photo.multipart
     file_schema = tools["uploadPhoto"].input_schema["properties"]["file"]
     assert file_schema["contentEncoding"] == "base64"
 
