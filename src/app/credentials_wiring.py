@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from ozon_mcp.adapters.auth import HttpTokenEndpoint, TokenEndpointConfig, TokenProvider
 from ozon_mcp.adapters.auth.factory import build_token_provider
@@ -63,10 +65,23 @@ def operation_credentials(
 
 
 def with_operation_credentials(hooks: ServerHooks, auth: OperationCredentials) -> ServerHooks:
-    """The server hooks, also refusing unavailable tools and scrubbing every held secret."""
+    """The server hooks, also refusing unavailable tools, scrubbing every held secret, and
+    counting every token provider in `auth_status` (per-operation strategy)."""
     base_secrets = hooks.secrets
+    base_status = hooks.auth_status
 
     def secrets() -> list[str]:
         return [*base_secrets(), *auth.secret_values()]
 
-    return dataclasses.replace(hooks, secrets=secrets, unavailable=auth.unavailable)
+    def auth_status() -> Mapping[str, Any]:
+        providers = auth.providers()
+        if len(providers) == 1:
+            return base_status()
+        combined = providers[0].stats()
+        for provider in providers[1:]:
+            combined = combined.merged_with(provider.stats())
+        return {**base_status(), **combined.as_dict(), "token_providers": len(providers)}
+
+    return dataclasses.replace(
+        hooks, secrets=secrets, unavailable=auth.unavailable, auth_status=auth_status
+    )

@@ -5,13 +5,15 @@ open operations carry none, and the per-operation strategy keeps one token per s
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from mcp_support import McpSession, result_text
+from mcp_support import McpSession, closed_port_url, result_text, subprocess_env
 from pydantic import SecretStr
 
 from ozon_mcp.adapters.emulator import EmulatorConfig, EmulatorHandle, start_emulator
@@ -122,6 +124,9 @@ async def test_paypal_per_operation_strategy_one_token_per_scope_set(
         ]:
             result = await session.call(name, arguments)
             assert not result.is_error, f"{name}: {result_text(result)}"
+        status = (await session.call("auth_status")).structured_content
+    assert status is not None
+    assert (status["token_providers"], status["token_requests"]) == (3, 3)
     scopes = sorted(t.scope or "" for t in token_requests(spec_emulator))
     # One token per distinct scope set: webhooks, webhooks+verify, and none (undeclared op).
     assert scopes == sorted(["", WEBHOOKS, f"{VERIFY} {WEBHOOKS}"])
@@ -234,3 +239,110 @@ def test_emulator_cli_serves_a_spec_and_prints_its_token_url() -> None:
     text = banner(config, "http://127.0.0.1:9", load_spec(VIRTO))
     assert "token endpoint: http://127.0.0.1:9/connect/token (JSON, form and HTTP Basic)" in text
     assert f"OPENAPI_SPEC={VIRTO}" in text
+
+
+def test_tools_json_from_the_command_line_is_pure_json_without_secrets(tmp_path: Path) -> None:
+    secret = "cli-secret-never-printed"
+    env = subprocess_env(
+        {
+            "OAUTH_CLIENT_ID": "id",
+            "OAUTH_CLIENT_SECRET": secret,
+            "OPENAPI_SPEC": str(PAYPAL),
+            # Unreachable on purpose: `tools` must not contact anything.
+            "OAUTH_TOKEN_URL": closed_port_url() + "/token",
+        }
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "ozon_mcp.app.cli", "tools", "--json"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert secret not in done.stdout + done.stderr
+    found = json.loads(done.stdout)
+    assert found["token_url_source"] == "env"
+    assert found["api_base_url"] == "https://api-m.sandbox.paypal.com"
+    assert len(found["tools"]) == 16
+    assert {tool["auth"]["type"] for tool in found["tools"]} == {"oauth2_client_credentials"}
+
+
+SWAGGER: dict[str, Any] = {
+    "swagger": "2.0",
+    "info": {"title": "Pets", "version": "1"},
+    "host": "pets.example.com",
+    "basePath": "/",
+    "schemes": ["https"],
+    "securityDefinitions": {
+        "app": {
+            "type": "oauth2",
+            "flow": "application",
+            "tokenUrl": "https://auth.pets.example.com/oauth/token",
+            "scopes": {"pets:read": "read", "pets:write": "write"},
+            "x-tokenEndpointAuthMethod": "client_secret_basic",
+        }
+    },
+    "security": [{"app": ["pets:read"]}],
+    "paths": {
+        "/pets": {
+            "get": {
+                "operationId": "listPets",
+                "produces": ["application/json"],
+                "responses": {
+                    "200": {
+                        "description": "ok",
+                        "schema": {"type": "array", "items": {"type": "string"}},
+                    }
+                },
+            },
+            "post": {
+                "operationId": "addPet",
+                "security": [{"app": ["pets:write"]}],
+                "parameters": [
+                    {
+                        "name": "pet",
+                        "in": "body",
+                        "required": True,
+                        "schema": {
+                            "type": "object",
+                            "required": ["name"],
+                            "properties": {"name": {"type": "string"}},
+                        },
+                    }
+                ],
+                "responses": {"201": {"description": "created"}},
+            },
+        },
+        "/health": {"get": {"operationId": "health", "security": [], "responses": {"200": {}}}},
+    },
+}
+
+
+async def test_a_swagger_2_spec_end_to_end_with_basic_client_auth(tmp_path: Path) -> None:
+    spec_path = tmp_path / "pets.swagger.json"
+    spec_path.write_text(json.dumps(SWAGGER), encoding="utf-8")
+    handle = start_emulator(EmulatorConfig(spec_path=str(spec_path)))
+    try:
+        assert handle.token_url.endswith("/oauth/token")
+        settings = settings_for(
+            handle,
+            spec_path,
+            oauth_token_url=handle.token_url,
+            oauth_scope_strategy="per-operation",
+        )
+        async with session_for(settings) as session:
+            for name, arguments in [("listPets", {}), ("addPet", {"name": "Rex"}), ("health", {})]:
+                result = await session.call(name, arguments)
+                assert not result.is_error, f"{name}: {result_text(result)}"
+        tokens = token_requests(handle)
+        assert {(t.client_auth, t.body_format) for t in tokens} == {("basic", "form")}
+        assert sorted(t.scope or "" for t in tokens) == ["pets:read", "pets:write"]
+        calls = {c.operation_id: c for c in api_calls(handle)}
+        assert calls["listPets"].scope == "pets:read"
+        assert calls["addPet"].scope == "pets:write"
+        assert calls["health"].token_fingerprint is None
+    finally:
+        handle.stop()
