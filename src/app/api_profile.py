@@ -239,6 +239,31 @@ def endpoint_config(settings: Settings, profile: ApiProfile) -> TokenEndpointCon
     )
 
 
+def configuration_summary(settings: Settings) -> str:
+    """What the settings alone say about the token request (the `check` configuration step);
+    values the spec decides are reported once the spec is read."""
+    if settings.openapi_spec is None:
+        return (
+            f"token URL {settings.oauth_token_url} ({settings.oauth_token_request_format} body, "
+            f"client auth {settings.oauth_client_auth}), API {settings.api_base_url}"
+        )
+    explicit = settings.model_fields_set
+    token = settings.oauth_token_url if "oauth_token_url" in explicit else "from the spec"
+    api = settings.api_base_url if "api_base_url" in explicit else "from the spec"
+    return f"token URL {token}, API {api}, spec {settings.openapi_spec}"
+
+
+def profile_summary(profile: ApiProfile) -> str:
+    """The resolved URLs and token request, for the `check` spec step ("" for plain Ozon)."""
+    if not profile.schemes:  # the spec says nothing about auth: the settings said it all
+        return ""
+    return (
+        f"; API {profile.api_base_url} ({profile.api_base_url_source}), token URL "
+        f"{profile.token_url or 'none'} ({profile.token_url_source or 'unset'}, "
+        f"{profile.request_format} body, client auth {profile.client_auth})"
+    )
+
+
 def with_scopes(config: TokenEndpointConfig, scopes: ScopeSet) -> TokenEndpointConfig:
     """The same endpoint configuration for another scope set (per-operation strategy)."""
     return replace(config, scope=scopes)

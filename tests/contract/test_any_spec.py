@@ -4,6 +4,7 @@ open operations carry none, and the per-operation strategy keeps one token per s
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -346,3 +347,18 @@ async def test_a_swagger_2_spec_end_to_end_with_basic_client_auth(tmp_path: Path
         assert calls["health"].token_fingerprint is None
     finally:
         handle.stop()
+
+
+@pytest.mark.parametrize("spec_emulator", [PAYPAL], indirect=True)
+def test_check_reports_what_the_spec_resolved_and_calls_a_probe(
+    spec_emulator: EmulatorHandle,
+) -> None:
+    from ozon_mcp.app.check import run_check
+
+    out = io.StringIO()
+    code = run_check(settings_for(spec_emulator, PAYPAL), probe="webhooks.list", out=out)
+    lines = out.getvalue().splitlines()
+    assert code == 0, out.getvalue()
+    assert "token URL from the spec" in lines[0]
+    assert f"token URL {spec_emulator.token_url} (spec, form body, client auth post)" in lines[1]
+    assert lines[3].startswith("[4] OK    probe webhooks.list")
