@@ -7,6 +7,7 @@ needed to turn a `tools/call` into an HTTP request (`prepare_request`).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from ozon_mcp.adapters.openapi.operation import OperationParts, describe_operati
 from ozon_mcp.adapters.openapi.schema import find_cyclic_refs
 from ozon_mcp.adapters.openapi.security import (
     OperationSecurity,
+    SecurityScheme,
     detect_schemes,
     operation_security,
 )
@@ -157,6 +159,7 @@ def build_tools(
             warnings.extend(parts.warnings + security.warnings)
             if parts.unusable is not None:
                 continue
+            parts = _without_credential_parameters(parts, security, schemes)
             tool = _tool(name, method, path, operation, parts, security)
             if check_schemas:
                 tool.check_schemas()
@@ -169,6 +172,32 @@ def build_tools(
     for warning in dict.fromkeys(warnings):
         log.warning("%s", warning)
     return tools
+
+
+def _without_credential_parameters(
+    parts: OperationParts, security: OperationSecurity, schemes: Mapping[str, SecurityScheme]
+) -> OperationParts:
+    """Drop the parameters an apiKey scheme of the operation fills (the spec sometimes declares
+    the key as a parameter too): the configured credential fills them, never an argument."""
+    filled = {
+        (scheme.key_in, (scheme.key_name or "").lower())
+        for alternative in security.alternatives
+        for name, _scopes in alternative.schemes
+        if (scheme := schemes.get(name)) is not None and scheme.kind == "api_key"
+    }
+    dropped = [b for b in parts.parameters if (b.location, b.name.lower()) in filled]
+    if not dropped:
+        return parts
+    arguments = {b.argument for b in dropped}
+    schema = dict(parts.input_schema)
+    schema["properties"] = {k: v for k, v in schema["properties"].items() if k not in arguments}
+    required = [r for r in schema.get("required", []) if r not in arguments]
+    if required:
+        schema["required"] = required
+    else:
+        schema.pop("required", None)
+    kept = tuple(b for b in parts.parameters if b.argument not in arguments)
+    return dataclasses.replace(parts, input_schema=schema, parameters=kept)
 
 
 def _tool(

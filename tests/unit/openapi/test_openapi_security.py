@@ -213,3 +213,35 @@ def test_malformed_security_values_warn_and_never_crash() -> None:
     [tool] = build_tools(repair_spec(document))
     assert tool.security.kind == "unspecified"
     assert "security must be a list" in tool.security.warnings[0]
+
+
+def test_a_parameter_an_api_key_scheme_fills_is_not_an_argument() -> None:
+    document = _document(
+        paths={
+            "/x": {
+                "get": {
+                    "operationId": "X",
+                    "security": [{"key": []}],
+                    "parameters": [
+                        {"name": "x-key", "in": "header", "required": True, "schema": {}},
+                        {"name": "X-Key", "in": "query", "schema": {"type": "string"}},
+                        {"name": "q", "in": "query", "required": True, "schema": {}},
+                    ],
+                    "responses": {},
+                }
+            },
+            "/y": {
+                "get": {
+                    "operationId": "Y",
+                    "security": [],
+                    "parameters": [{"name": "X-Key", "in": "header", "schema": {}}],
+                    "responses": {},
+                }
+            },
+        }
+    )
+    tools = {t.name: t for t in build_tools(repair_spec(document))}
+    assert set(tools["X"].input_schema["properties"]) == {"X-Key", "q"}  # the query one stays
+    assert tools["X"].input_schema["required"] == ["q"]
+    assert [b.location for b in tools["X"].parameters] == ["query", "query"]
+    assert set(tools["Y"].input_schema["properties"]) == {"X-Key"}  # open: no key fills it
