@@ -362,3 +362,26 @@ def test_check_reports_what_the_spec_resolved_and_calls_a_probe(
     assert "token URL from the spec" in lines[0]
     assert f"token URL {spec_emulator.token_url} (spec, form body, client auth post)" in lines[1]
     assert lines[3].startswith("[4] OK    probe webhooks.list")
+
+
+@pytest.mark.parametrize("spec_emulator", [PAYPAL], indirect=True)
+async def test_concurrent_calls_share_one_token_request_per_scope_set(
+    spec_emulator: EmulatorHandle,
+) -> None:
+    import anyio
+
+    spec_emulator.control.set_token_latency(0.2)  # every caller arrives while it is in flight
+    settings = settings_for(spec_emulator, PAYPAL, oauth_scope_strategy="per-operation")
+    async with session_for(settings) as session:
+        results = []
+
+        async def call(name: str) -> None:
+            results.append(await session.call(name))
+
+        async with anyio.create_task_group() as group:
+            for _ in range(8):
+                group.start_soon(call, "webhooks.list")
+                group.start_soon(call, "webhooks-event-types.list")
+        assert not [r for r in results if r.is_error]
+    assert sorted(t.scope or "" for t in token_requests(spec_emulator)) == ["", WEBHOOKS]
+    assert len(api_calls(spec_emulator)) == 16
