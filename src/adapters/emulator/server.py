@@ -92,6 +92,7 @@ class EmulatorHandle:
             "OAUTH_CLIENT_SECRET": self.config.secret_value,
             "OAUTH_TOKEN_URL": self.token_url,
             "API_BASE_URL": self.base_url,
+            **({"OPENAPI_SPEC": self.config.spec_path} if self.config.spec_path else {}),
         }
 
     @property
