@@ -385,3 +385,41 @@ async def test_concurrent_calls_share_one_token_request_per_scope_set(
         assert not [r for r in results if r.is_error]
     assert sorted(t.scope or "" for t in token_requests(spec_emulator)) == ["", WEBHOOKS]
     assert len(api_calls(spec_emulator)) == 16
+
+
+@pytest.mark.parametrize("spec_emulator", [VIRTO], indirect=True)
+async def test_stdio_serve_of_another_spec_with_only_its_env_lines(
+    spec_emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    """The emulator's own env lines (with OPENAPI_SPEC) are all `ozon-mcp serve` needs."""
+    from mcp import Client, StdioServerParameters
+    from mcp.client.stdio import stdio_client
+
+    env = {**spec_emulator.env(), "LOG_LEVEL": "INFO"}
+    del env["OAUTH_TOKEN_URL"]  # found in the spec (relative, resolved against API_BASE_URL)
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "ozon_mcp.app.cli", "serve"],
+        env=subprocess_env(env),
+        cwd=tmp_path,
+    )
+    stderr_path = tmp_path / "stderr.log"
+    with stderr_path.open("w", encoding="utf-8") as errlog:
+        async with Client(stdio_client(params, errlog=errlog)) as client:
+            tools = (await client.list_tools()).tools
+            result = await client.call_tool("InventoryModule_GetFulfillmentCenter", {"id": "a"})
+    stderr = stderr_path.read_text(encoding="utf-8")
+    assert len(tools) == 17
+    assert not result.is_error, result_text(result)
+    assert "serving 16 tools from" in stderr
+    assert f"upstream {spec_emulator.base_url}" in stderr
+    assert "Traceback" not in stderr
+    assert spec_emulator.config.secret_value not in stderr
+    [call] = api_calls(spec_emulator)
+    assert (call.status, call.scope) == (200, VIRTO_SCOPES)
+
+
+VIRTO_SCOPES = (
+    "inventory:fulfillment:delete inventory:fulfillment:edit inventory:fulfillment:read "
+    "inventory:read inventory:update"
+)
