@@ -105,7 +105,18 @@ def resolve_profile(
     if token_url is not None and not same_host(token_url, base_url):
         log.info("the token endpoint %s is on another host than the API %s", token_url, base_url)
     static = _static_credentials(schemes, environ)
-    credentials = Credentials(scheme, token_url is not None, frozenset(static))
+    missing = [
+        name
+        for name, value in (
+            ("OAUTH_TOKEN_URL", token_url),
+            ("OAUTH_CLIENT_ID", settings.oauth_client_id),
+            ("OAUTH_CLIENT_SECRET", settings.oauth_client_secret),
+        )
+        if value is None
+    ]
+    credentials = Credentials(
+        scheme, not missing, frozenset(static), oauth_problem=f"set {', '.join(missing)}"
+    )
     tool_auth = {tool.name: resolve_auth(tool.security, schemes, credentials) for tool in tools}
     request_format: RequestFormat = (
         settings.oauth_token_request_format

@@ -274,6 +274,8 @@ class Credentials:
     oauth_scheme: str | None
     oauth_ready: bool
     static_schemes: frozenset[str] = frozenset()
+    # Why no token can be requested when `oauth_ready` is False (names the variables to set).
+    oauth_problem: str = "set OAUTH_TOKEN_URL, OAUTH_CLIENT_ID and OAUTH_CLIENT_SECRET"
 
 
 def resolve_auth(
@@ -288,7 +290,7 @@ def resolve_auth(
     if security.kind == "unspecified":
         if credentials.oauth_ready:
             return OAuthAuth(None, ())
-        return Unavailable("no OAuth token endpoint is configured: set OAUTH_TOKEN_URL")
+        return Unavailable(f"no OAuth token can be requested: {credentials.oauth_problem}")
     missing: list[str] = []
     for alternative in security.alternatives:
         parts: list[OAuthAuth | StaticAuth] = []
@@ -322,7 +324,7 @@ def _satisfy(
                 f"client-credentials scheme {name!r} (OAUTH_SCHEME selects "
                 f"{credentials.oauth_scheme!r})"
             )
-        return None, f"client-credentials scheme {name!r} (set OAUTH_CLIENT_ID/SECRET)"
+        return None, f"client-credentials scheme {name!r} ({credentials.oauth_problem})"
     if scheme.kind in _STATIC_KINDS:
         if name in credentials.static_schemes:
             return StaticAuth(scheme.kind, name), ""

@@ -226,3 +226,16 @@ def test_several_client_credentials_schemes_pick_the_most_used_and_warn(
     assert chosen.token_url == "https://other.example.com/t"
     assert chosen.tool_auth["W"] == OAuthAuth("other", ())
     assert isinstance(chosen.tool_auth["X"], Unavailable)
+
+
+def test_without_client_credentials_oauth_tools_say_what_to_set() -> None:
+    spec = load_spec(HMRC)
+    bare = Settings(_env_file=None, openapi_spec=str(HMRC))  # type: ignore[call-arg]
+    profile = resolve_profile(bare, spec, build_tools(spec), environ={})
+    application = profile.tool_auth["get_hello_application"]
+    assert isinstance(application, Unavailable)
+    assert application.reason == (
+        "client-credentials scheme 'applicationRestricted' (set OAUTH_CLIENT_ID, "
+        "OAUTH_CLIENT_SECRET)"
+    )
+    assert profile.tool_auth["get_hello_world"] == NoAuth()  # open needs nothing
