@@ -14,6 +14,7 @@ import anyio
 
 from ozon_mcp.adapters.openapi import SpecError
 from ozon_mcp.adapters.openapi.spec_errors import SpecLoadError
+from ozon_mcp.app.api_profile import configuration_summary, profile_summary
 from ozon_mcp.app.container import Container, container_open
 from ozon_mcp.app.logging_setup import configure_logging, scrub_logs_with
 from ozon_mcp.app.settings import EXIT_CONFIG, Settings
@@ -56,11 +57,7 @@ def run_check(
     if problems:
         report.fail("configuration", "; ".join(problems))
         return EXIT_CONFIG
-    report.ok(
-        "configuration",
-        f"token URL {settings.oauth_token_url} ({settings.oauth_token_request_format} body, "
-        f"client auth {settings.oauth_client_auth}), API {settings.api_base_url}",
-    )
+    report.ok("configuration", configuration_summary(settings))
     try:
         container = (container_factory or (lambda s: Container(settings=s)))(settings)
         scrub_logs_with(container.scrubber())
@@ -75,7 +72,12 @@ def run_check(
         return EXIT_FAILED
     spec = container.spec()
     repaired = f", {len(spec.repairs)} defects repaired (see the log)" if spec.repairs else ""
-    report.ok("OpenAPI spec", f"{spec.title}: {len(tools)} tools{repaired}")
+    try:  # anyspec: the URLs and token request the spec and the settings resolve to
+        resolved = profile_summary(container.profile())
+    except ConfigurationError as exc:
+        report.fail("OpenAPI spec", str(exc))
+        return EXIT_FAILED
+    report.ok("OpenAPI spec", f"{spec.title}: {len(tools)} tools{repaired}{resolved}")
     probe_name = probe or settings.ozon_mcp_probe_operation
     anyio.run(_check_token_and_probe, container, probe_name, report)
     return EXIT_FAILED if report.failed else EXIT_OK

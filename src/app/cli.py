@@ -69,6 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_common(add_report_parser(commands))
 
+    tools = commands.add_parser(
+        "tools", help="list the tools this configuration exposes and how each authenticates"
+    )
+    tools.add_argument("--json", action="store_true", help="one JSON object, for scripts")
+    _add_common(tools)
+
     demo = commands.add_parser(
         "demo", help="run the server against the built-in emulator and show a timeline"
     )
@@ -111,6 +117,10 @@ def main(argv: list[str] | None = None) -> int:
         settings = _settings_from(args)
     except SettingsError as exc:
         return report_problems(exc.problems)
+    if args.command == "tools":
+        from ozon_mcp.app.tools_command import run_tools
+
+        return run_tools(settings, as_json=args.json)
     if args.command == "serve":
         from ozon_mcp.app.runtime import serve
 

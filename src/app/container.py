@@ -17,7 +17,6 @@ from dependency_injector import containers, providers
 from ozon_mcp.adapters.auth import (
     HttpTokenEndpoint,
     InMemoryTokenCache,
-    ProviderBearerAuth,
     TokenProvider,
     build_token_provider,
 )
@@ -33,11 +32,16 @@ from ozon_mcp.adapters.openapi import build_tools, load_spec
 from ozon_mcp.adapters.openapi.descriptions import describe_tools
 from ozon_mcp.adapters.openapi.selection import ToolSelection, select_tools
 from ozon_mcp.adapters.reports import ReportQueue
+from ozon_mcp.app.api_profile import resolve_profile
+from ozon_mcp.app.credentials_wiring import (
+    operation_credentials,
+    profile_endpoint_config,
+    with_operation_credentials,
+)
 from ozon_mcp.app.report_wiring import make_report_engine, make_report_tool
 from ozon_mcp.app.settings import Settings
 from ozon_mcp.app.version import package_version
 from ozon_mcp.app.wording import ENV_NAMES
-from ozon_mcp.app.wording import endpoint_config as endpoint_config_named_by_env
 from ozon_mcp.domain.clock import SystemClock
 from ozon_mcp.domain.lifetime import LifetimeRules
 from ozon_mcp.domain.retry import RetryPolicy
@@ -92,37 +96,6 @@ class Container(containers.DeclarativeContainer):
     )
     retry_policy = providers.Singleton(RetryPolicy, max_retries=settings.provided.oauth_max_retries)
 
-    endpoint_config = providers.Singleton(
-        endpoint_config_named_by_env,
-        token_url=settings.provided.oauth_token_url,
-        client_id=settings.provided.oauth_client_id,
-        client_secret=settings.provided.oauth_client_secret,
-        request_format=settings.provided.oauth_token_request_format,
-        client_auth=settings.provided.oauth_client_auth,
-        scope=settings.provided.oauth_scope,
-        audience=settings.provided.oauth_audience,
-    )
-    # One verifying TLS context for both HTTP clients: loading the CA bundle costs 20-60 ms.
-    tls_context = providers.Singleton(httpx2.create_ssl_context)
-    scrubber = providers.Singleton(make_scrubber, settings)
-    token_endpoint = providers.Singleton(
-        HttpTokenEndpoint, endpoint_config, clock=clock, tls=tls_context, scrubber=scrubber
-    )
-    token_cache = providers.Singleton(InMemoryTokenCache)
-    token_provider = providers.Singleton(
-        build_token_provider,
-        endpoint_config,
-        endpoint=token_endpoint,
-        cache=token_cache,
-        clock=clock,
-        rng=rng,
-        rules=lifetime_rules,
-        retry=retry_policy,
-        setting_names=providers.Object(ENV_NAMES),
-        max_wait=settings.provided.oauth_max_wait_seconds,
-    )
-    auth = providers.Singleton(ProviderBearerAuth.from_providers, token_provider)
-
     spec = providers.Singleton(load_spec, settings.provided.openapi_spec)
     # Schemas are checked against the meta-schema on each tool's first call, not at start-up
     # (40 ms for the Ozon spec); `ozon-mcp check` checks them all.
@@ -146,13 +119,51 @@ class Container(containers.DeclarativeContainer):
     # The exposed tools (tools/list, `ozon-mcp tools`): OZON_MCP_TOOLS, OZON_MCP_EXCLUDE_TOOLS,
     # OZON_MCP_READ_ONLY, and the Ozon profile's reviewed annotations.
     tools = providers.Singleton(select_tools, spec, all_tools, tool_selection)
+    # The API base URL, token URL, token request and per-tool credential, from the settings and
+    # the spec's security schemes (see app/api_profile.py); scopes are the exposed tools'.
+    profile = providers.Singleton(resolve_profile, settings, spec, tools)
+    endpoint_config = providers.Singleton(profile_endpoint_config, settings, profile)
+    # One verifying TLS context for both HTTP clients: loading the CA bundle costs 20-60 ms.
+    tls_context = providers.Singleton(httpx2.create_ssl_context)
+    scrubber = providers.Singleton(make_scrubber, settings)
+    token_endpoint = providers.Singleton(
+        HttpTokenEndpoint, endpoint_config, clock=clock, tls=tls_context, scrubber=scrubber
+    )
+    token_cache = providers.Singleton(InMemoryTokenCache)
+    token_provider = providers.Singleton(
+        build_token_provider,
+        endpoint_config,
+        endpoint=token_endpoint,
+        cache=token_cache,
+        clock=clock,
+        rng=rng,
+        rules=lifetime_rules,
+        retry=retry_policy,
+        setting_names=providers.Object(ENV_NAMES),
+        max_wait=settings.provided.oauth_max_wait_seconds,
+    )
+    # Each call gets its operation's credential (none for open operations).
+    auth = providers.Singleton(
+        operation_credentials,
+        profile,
+        token_provider,
+        endpoint_config,
+        endpoint=token_endpoint,
+        cache=token_cache,
+        clock=clock,
+        rng=rng,
+        rules=lifetime_rules,
+        retry=retry_policy,
+        setting_names=providers.Object(ENV_NAMES),
+        max_wait=settings.provided.oauth_max_wait_seconds,
+    )
     # Every upstream call of the process counts against Ozon's daily budget (issue 12).
     request_budget = providers.Singleton(
         RequestBudget, settings.provided.ozon_mcp_daily_request_budget
     )
     upstream = providers.Singleton(
         InstrumentedUpstreamClient,  # an UpstreamClient noting status and latency per call
-        settings.provided.api_base_url,
+        profile.provided.api_base_url,
         auth,
         max_body_bytes=providers.Callable(
             read_limit_for, settings.provided.ozon_mcp_max_response_bytes
@@ -162,7 +173,11 @@ class Container(containers.DeclarativeContainer):
         read_deadline=settings.provided.ozon_mcp_read_deadline_seconds,
     )
     server_hooks = providers.Singleton(
-        make_server_hooks, settings, upstream, token_provider, scrubber, request_budget
+        with_operation_credentials,
+        providers.Singleton(
+            make_server_hooks, settings, upstream, token_provider, scrubber, request_budget
+        ),
+        auth,
     )
     # Per-container Prometheus registry, with the daily request budget.
     service_metrics = providers.Singleton(
@@ -202,6 +217,7 @@ async def close_container(container: Container) -> None:
     """
     steps: tuple[tuple[str, Callable[[], Awaitable[None]]], ...] = (
         ("token provider", lambda: container.token_provider().aclose()),
+        ("per-operation token providers", lambda: container.auth().aclose()),
         ("token endpoint client", lambda: container.token_endpoint().aclose()),
         ("upstream API client", lambda: container.upstream().aclose()),
     )

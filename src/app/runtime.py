@@ -59,7 +59,7 @@ def serve(
         len(tools),
         container.spec().title,
         transport,
-        settings.api_base_url,
+        container.profile().api_base_url,  # anyspec: API_BASE_URL or the spec's first server
     )
     try:
         if transport == "http":

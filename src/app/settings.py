@@ -58,6 +58,14 @@ class Settings(BaseSettings):
     )
     oauth_scope: str | None = Field(default=None, description="space-separated scopes")
     oauth_audience: str | None = Field(default=None, description="audience parameter")
+    # anyspec: which client-credentials scheme of the spec, and how tokens split by scope.
+    oauth_scheme: str | None = Field(
+        default=None, description="the spec's client-credentials scheme to use (several exist)"
+    )
+    oauth_scope_strategy: Literal["union", "per-operation"] = Field(
+        default="union",
+        description="union: one token for all scopes; per-operation: one per distinct scope set",
+    )
     oauth_refresh_margin_seconds: float = Field(
         default=60.0,
         gt=0,
@@ -172,6 +180,16 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value.strip() or None if isinstance(value, str) else value
+
+    @field_validator("oauth_scheme", mode="before")
+    @classmethod
+    def _blank_scheme_is_unset(cls, value: object) -> object:
+        return value.strip() or None if isinstance(value, str) else value
+
+    @field_validator("oauth_scope_strategy", mode="before")
+    @classmethod
+    def _strategy_choice(cls, value: object) -> object:
+        return value.strip().lower() or "union" if isinstance(value, str) else value
 
     @field_validator("oauth_client_secret", "mcp_http_bearer_token")
     @classmethod

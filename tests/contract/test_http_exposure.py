@@ -74,7 +74,7 @@ async def test_with_a_bearer_token_only_clients_that_send_it_get_in(
     assert rebound.status_code == 421
     assert metrics_ok.status_code == 200
     assert "ozon_mcp_token_requests_total" in metrics_ok.text
-    assert len(tools) == 41
+    assert len(tools) == 42  # 40 operations + auth_status + get_campaign_statistics
     assert not limits.is_error, result_text(limits)
     assert exit_code == 0
     assert BEARER not in stderr_path.read_text(encoding="utf-8")

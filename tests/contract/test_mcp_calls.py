@@ -202,7 +202,10 @@ async def test_flattened_body_collisions_and_non_object_bodies(
     spec_file.write_text(json.dumps(COLLISION_SPEC), encoding="utf-8")
     with recording_upstream() as upstream:
         settings = emulator_settings(
-            emulator, api_base_url=upstream.base_url, openapi_spec=str(spec_file)
+            emulator,
+            api_base_url=upstream.base_url,
+            openapi_spec=str(spec_file),
+            oauth_token_request_format="json",  # another spec defaults to a form body
         )
         async with mcp_session(settings) as session:
             tools = {t.name: t for t in (await session.client.list_tools()).tools}

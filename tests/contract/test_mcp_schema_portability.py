@@ -87,7 +87,7 @@ async def test_every_published_schema_compiles_in_ajv_strict_mode(
             mode="json", by_alias=True, exclude_none=True
         )
     tools = listed["tools"]
-    assert len(tools) == 41
+    assert len(tools) == 42  # 40 operations + auth_status + get_campaign_statistics
     verdict = strict_refusals(listed, ajv_node_path, tmp_path)
     with_output = sum(1 for tool in tools if "outputSchema" in tool)
     assert verdict["checked"] == len(tools) + with_output

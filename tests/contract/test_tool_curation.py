@@ -25,7 +25,8 @@ async def test_read_only_mode_lists_and_serves_only_safe_tools(emulator: Emulato
             refused = hidden.is_error and "unknown tool" in result_text(hidden)
         except MCPError:
             refused = True
-    assert len(listed) == 27 - 4 + 1  # reads and report preparation, minus Vendor, + auth_status
+    # reads and report preparation, minus Vendor, + auth_status and get_campaign_statistics
+    assert len(listed) == 27 - 4 + 2
     assert "auth_status" in listed
     assert "DeactivateCampaign" not in listed
     assert "GetVendorTag" not in listed

@@ -45,6 +45,8 @@ class ServerHooks:
     secrets: SecretSource
     start_background: Callable[[], Awaitable[None]]
     max_response_bytes: int = 100_000
+    # anyspec: why a tool cannot be called with the configured credentials (None: it can).
+    unavailable: Callable[[str], str | None] = lambda _name: None
 
 
 def _text(text: str, *, is_error: bool = False) -> types.CallToolResult:
@@ -123,6 +125,9 @@ class ToolRouter:
         tool = self._tools.get(name)
         if tool is None:
             return auth_status_result(self._hooks.auth_status())  # `knows` let nothing else in
+        missing = self._hooks.unavailable(name)  # anyspec: no request without its credential
+        if missing is not None:
+            return _text(f"{name} cannot be called: {missing}", is_error=True)
         try:
             prepared = tool.prepare_request(arguments)
         except ArgumentError as exc:
@@ -137,6 +142,10 @@ class ToolRouter:
             headers=tuple(prepared.headers.items()),
             json_body=prepared.json_body,
             has_body=prepared.json_body is not None,
+            form=prepared.form,
+            files=prepared.files,
+            multipart=prepared.multipart,
+            tool=name,
         )
         try:
             response = await self._hooks.upstream.send(request)

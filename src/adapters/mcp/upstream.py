@@ -8,6 +8,7 @@ import zlib
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import anyio
 import httpx2
@@ -38,6 +39,23 @@ def read_limit_for(result_limit: int) -> int:
     return min(max(result_limit * 16, MIN_READ_BYTES), MAX_READ_BYTES)
 
 
+TOOL_EXTENSION = "ozon_mcp.tool"  # the request extension naming the tool being called
+
+
+def form_arguments(
+    form: tuple[tuple[str, str], ...], files: tuple[tuple[str, bytes], ...], multipart: bool
+) -> dict[str, Any]:
+    """The httpx2 keyword arguments of a form body: url-encoded, or multipart (fields as parts
+    without a filename, files with their field name as the filename)."""
+    if not multipart:
+        return {"content": urlencode(form).encode("utf-8")}
+    parts: list[tuple[str, tuple[str | None, bytes]]] = [
+        (name, (None, value.encode("utf-8"))) for name, value in form
+    ]
+    parts.extend((name, (name, content)) for name, content in files)
+    return {"files": parts}
+
+
 @dataclass(frozen=True)
 class UpstreamRequest:
     """A fully prepared upstream call (path already percent-encoded)."""
@@ -47,6 +65,12 @@ class UpstreamRequest:
     headers: tuple[tuple[str, str], ...] = ()
     json_body: Any = None
     has_body: bool = False
+    # anyspec: a form body ((field, text) pairs) instead of JSON, with multipart file parts.
+    form: tuple[tuple[str, str], ...] | None = None
+    files: tuple[tuple[str, bytes], ...] = ()
+    multipart: bool = False
+    # anyspec: the tool being called, so that the auth can pick that operation's credential.
+    tool: str | None = None
 
 
 @dataclass(frozen=True)
@@ -183,6 +207,10 @@ class UpstreamClient:
         kwargs: dict[str, Any] = {"headers": dict(request.headers)}
         if request.has_body:
             kwargs["json"] = request.json_body
+        elif request.form is not None:  # anyspec: form-encoded or multipart
+            kwargs.update(form_arguments(request.form, request.files, request.multipart))
+        if request.tool is not None:
+            kwargs["extensions"] = {TOOL_EXTENSION: request.tool}
         # One absolute URL string: httpx2 parses it once instead of merging base, path and
         # params (three URL parses, about a third of the per-call CPU).
         url = self._base_url + request.target

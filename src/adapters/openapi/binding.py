@@ -7,6 +7,8 @@ Path values are percent-encoded per segment (`safe=""`), so an argument can neve
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import math
 import re
@@ -26,6 +28,7 @@ DEFAULT_STYLE: dict[str, str] = {
     "header": "simple",
     "cookie": "form",
 }
+FORM_MEDIA_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 _PATH_VARIABLE = re.compile(r"{([^{}/]+)}")
 _UNSAFE_HEADER_CHARACTERS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 MAX_URL_LENGTH = 65_000  # the HTTP client refuses 65,536 and more
@@ -59,6 +62,14 @@ class BodyBinding:
     required: bool
     fields: tuple[tuple[str, str], ...] = ()
     argument: str | None = None
+    # Form bodies (`application/x-www-form-urlencoded`, `multipart/form-data`): the properties
+    # that are files, given as base64 arguments and sent as multipart file parts.
+    files: tuple[str, ...] = ()
+
+    @property
+    def is_form(self) -> bool:
+        """Whether the body is sent form-encoded or multipart instead of as JSON."""
+        return self.media_type.split(";")[0].strip().lower() in FORM_MEDIA_TYPES
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,11 @@ class PreparedRequest:
     query: tuple[tuple[str, str], ...] = ()
     headers: dict[str, str] = field(default_factory=dict)
     json_body: Any | None = None
+    # A form body instead of JSON: (field, text) pairs in order (repeated for arrays), and the
+    # file parts of a multipart body as (field, content).
+    form: tuple[tuple[str, str], ...] | None = None
+    files: tuple[tuple[str, bytes], ...] = ()
+    multipart: bool = False  # the form goes as multipart/form-data, even without files
 
     def url(self, base_url: str) -> str:
         """The full URL under `base_url` (query encoded with %20 for spaces)."""
@@ -106,6 +122,14 @@ def build_request(
                 cookies.append(f"{binding.name}={quote(_simple(binding, value), safe='')}")
     if cookies:
         headers["Cookie"] = "; ".join(cookies)
+    if body is not None and body.is_form:
+        form, files = _form_body(body, arguments)
+        if form is not None and body.media_type.startswith(FORM_MEDIA_TYPES[0]):
+            headers["Content-Type"] = FORM_MEDIA_TYPES[0]  # multipart: the client adds a boundary
+        multipart = not body.media_type.startswith(FORM_MEDIA_TYPES[0])
+        return PreparedRequest(
+            method.upper(), path, tuple(query), headers, None, form, files, multipart
+        )
     json_body = _body(body, arguments)
     if json_body is not None and body is not None:
         headers["Content-Type"] = body.media_type
@@ -163,6 +187,39 @@ def _check_url_length(
             f"{MAX_URL_LENGTH} are allowed (send fewer or shorter values)"
         ]
     )
+
+
+def _form_body(
+    binding: BodyBinding, arguments: Mapping[str, Any]
+) -> tuple[tuple[tuple[str, str], ...] | None, tuple[tuple[str, bytes], ...]]:
+    """The fields and file parts of a form body; arrays repeat their field (`tag=a&tag=b`)."""
+    pairs: list[tuple[str, str]] = []
+    files: list[tuple[str, bytes]] = []
+    for argument, prop in binding.fields:
+        value = arguments.get(argument)
+        if value is None:
+            continue
+        if prop in binding.files:
+            try:
+                files.append((prop, base64.b64decode(str(value), validate=True)))
+            except (ValueError, binascii.Error):
+                raise ArgumentError(
+                    [f"argument {argument!r}: must be the file's content in base64"]
+                ) from None
+            continue
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            text = scalar_text(item)
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ArgumentError(
+                    [f"argument {argument!r}: contains an invalid Unicode code point"]
+                ) from None
+            pairs.append((prop, text))
+    if not pairs and not files and not binding.required:
+        return None, ()
+    return tuple(pairs), tuple(files)
 
 
 def scalar_text(value: Any) -> str:

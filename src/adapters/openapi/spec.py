@@ -119,12 +119,17 @@ def parse_spec(text: str, source: str = "<string>") -> LoadedSpec:
 
 def repair_spec(document: JsonObject, source: str = "<dict>") -> LoadedSpec:
     """Return a repaired deep copy of `document`; the caller's dict is left untouched."""
+    from ozon_mcp.adapters.openapi.swagger2 import convert_swagger2, is_swagger2
+
+    if is_swagger2(document):  # converted to the OpenAPI 3.0 shape (a new dict)
+        document = convert_swagger2(document)
+        log.info("%s: a Swagger 2.0 document, read as OpenAPI 3.0", source)
     version = str(document.get("openapi", ""))
     if not version.startswith("3."):
         found = document.get("swagger") or document.get("openapi") or "none"
         raise SpecError(
-            f"{source}: pointer '/openapi' must name OpenAPI 3.x (found {found!r}); convert "
-            "Swagger 2 documents first"
+            f"{source}: pointer '/openapi' must name OpenAPI 3.x, or '/swagger' 2.0 "
+            f"(found {found!r})"
         )
     if not isinstance(document.get("paths"), dict):
         raise SpecError(f"{source}: pointer '/paths' must be an object of path items")
@@ -305,6 +310,8 @@ def _repair_parameter_list(
                 _repair_parameter_schema(param, where, repairs)
             continue
         name = param.get("name")
+        if not isinstance(name, str):
+            continue  # reported with its pointer when the tool is built
         if name not in template_names:
             del params[index]
             repairs.append(
