@@ -5,8 +5,8 @@ It decorates a `TokenEndpoint` / `SyncTokenEndpoint`, so the providers do not ch
 provider asks for a token, it:
 
 1. returns the token another process shared, if it outlives what this process would refresh
-   (remaining lifetime > refresh margin + slack), as a grant whose `expires_in` is that
-   remaining lifetime measured from the moment the provider asked;
+   (remaining lifetime > refresh margin + slack, the slack being min(5 s, lifetime / 10)), as
+   a grant whose `expires_in` is that remaining lifetime measured from when the provider asked;
 2. else takes a short lock (SET NX PX, a unique value), checks once more, asks the real endpoint,
    shares the token and releases the lock (compare-and-delete: only its owner can);
 3. else (another process holds the lock) polls for the token to appear; when the lock vanishes
@@ -91,7 +91,7 @@ class SharedTokenEndpoint:
         self._lock_ttl = lock_ttl
         self._wait_timeout = wait_timeout if wait_timeout is not None else 2 * lock_ttl
         self._poll = poll_interval
-        self._fresh_after = self._rules.refresh_margin + max(0.0, fresh_slack)
+        self._fresh_slack = max(0.0, fresh_slack)
         self._log = store.log
 
     def __repr__(self) -> str:
@@ -206,7 +206,11 @@ class SharedTokenEndpoint:
         if shared is None:
             return None
         remaining = shared.remaining(self._clock) - (self._clock.monotonic() - asked_at)
-        if remaining <= self._fresh_after:
+        # A process refreshes when min(margin, lifetime / 2) is left; the slack (at most a tenth
+        # of the lifetime, so short-lived tokens still qualify) keeps a token that is about to
+        # be refreshed from being handed out as if it were new.
+        slack = min(self._fresh_slack, shared.lifetime / 10)
+        if remaining <= self._rules.refresh_margin + slack:
             return None
         return TokenGrant(access_token=shared.secret, token_type="Bearer", expires_in=remaining)  # noqa: S106
 

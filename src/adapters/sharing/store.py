@@ -1,9 +1,9 @@
 """`RedisTokenStore`: the Redis side of token sharing (entries, locks), sync and asyncio.
 
-Every Redis call has a short socket timeout and no retry: a Redis that is down or slow costs a
-caller at most one timeout, after which `RedisHealth` keeps Redis out of the way for
-`retry_after` seconds (one warning), then tries again and says when it is back. Callers get
-`SharingUnavailable` and carry on without Redis; nothing here ever fails a tool call.
+Every Redis call has a short socket timeout and is never retried after a timeout: a Redis that
+is down or slow costs a caller at most one timeout, after which `RedisHealth` keeps Redis out of
+the way for `retry_after` seconds (one warning), then tries again and says when it is back.
+Callers get `SharingUnavailable` and carry on without Redis; nothing here fails a tool call.
 
 Entries are hashes: `fp` (the token's log-safe fingerprint), `exp` (wall expiry, ms), `kid`
 (which TOKEN_CACHE_KEY wrote it) and `data` (the sealed record). The first three are not secret
@@ -33,16 +33,20 @@ from ozon_mcp.domain.ports import CacheKey
 LOGGER_NAME = "ozon_mcp.sharing"
 
 # Keep the later token: an entry is replaced only by one that expires later, and never by a
-# writer with another TOKEN_CACHE_KEY while it lives (that writer is misconfigured; -1 tells it).
+# writer with another TOKEN_CACHE_KEY while it lives (status -1). KEYS[2] remembers which key id
+# wrote last (for a day): entry names are keyed hashes, so replicas with different keys would
+# otherwise silently stop sharing; the writer learns the previous key id and can say so.
 _SAVE = """
+local previous = redis.call('GET', KEYS[2]) or ''
+redis.call('SET', KEYS[2], ARGV[3], 'PX', 86400000)
 local kid = redis.call('HGET', KEYS[1], 'kid')
-if kid and kid ~= ARGV[3] then return -1 end
+if kid and kid ~= ARGV[3] then return {-1, previous} end
 local exp = tonumber(redis.call('HGET', KEYS[1], 'exp') or '0')
-if exp and exp > tonumber(ARGV[2]) then return 0 end
+if exp and exp > tonumber(ARGV[2]) then return {0, previous} end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'fp', ARGV[1], 'exp', ARGV[2], 'kid', ARGV[3], 'data', ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
-return 1
+return {1, previous}
 """
 _DISCARD = """
 if redis.call('HGET', KEYS[1], 'fp') == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -52,6 +56,11 @@ _UNLOCK = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
+
+
+# A pooled connection that Redis closed (restart, idle timeout) fails on first use: one immediate
+# reconnect hides that. Timeouts are never retried: a slow Redis costs one timeout, not several.
+_RECONNECT_ONCE: tuple[type[redis.RedisError], ...] = (redis.ConnectionError,)
 
 
 class SharingUnavailable(Exception):
@@ -136,6 +145,7 @@ class RedisTokenStore:
         self._sync: redis.Redis | None = None
         self._async: tuple[asyncio.AbstractEventLoop, aioredis.Redis] | None = None
         self._reported: set[str] = set()
+        self._marker = f"{prefix}:key-id"
 
     def __repr__(self) -> str:
         return f"RedisTokenStore(prefix={self._prefix!r}, {self.cipher!r})"
@@ -166,7 +176,7 @@ class RedisTokenStore:
         if args is None:
             return
         with self._guard("store"):
-            outcome = self._sync_client().eval(_SAVE, 1, name, *args)
+            outcome = self._sync_client().eval(_SAVE, 2, name, self._marker, *args)
         self._after_save(outcome)
 
     def discard_sync(self, key: CacheKey, fingerprint: str) -> bool:
@@ -207,7 +217,7 @@ class RedisTokenStore:
         if args is None:
             return
         with self._guard("store"):
-            outcome = await self._async_client().eval(_SAVE, 1, name, *args)
+            outcome = await self._async_client().eval(_SAVE, 2, name, self._marker, *args)
         self._after_save(outcome)
 
     async def discard(self, key: CacheKey, fingerprint: str) -> bool:
@@ -255,7 +265,7 @@ class RedisTokenStore:
                     self._url,
                     socket_timeout=self._timeout,
                     socket_connect_timeout=self._timeout,
-                    retry=Retry(NoBackoff(), 0),
+                    retry=Retry(NoBackoff(), 1, supported_errors=_RECONNECT_ONCE),
                 )
             return self._sync
 
@@ -268,7 +278,7 @@ class RedisTokenStore:
                     self._url,
                     socket_timeout=self._timeout,
                     socket_connect_timeout=self._timeout,
-                    retry=AsyncRetry(NoBackoff(), 0),
+                    retry=AsyncRetry(NoBackoff(), 1, supported_errors=_RECONNECT_ONCE),
                 )
                 self._async = (loop, client)
             return self._async[1]
@@ -282,7 +292,17 @@ class RedisTokenStore:
         return [token.fingerprint, expires_ms, self.cipher.key_id, sealed, ttl]
 
     def _after_save(self, outcome: object) -> None:
-        if outcome == -1:
+        status, previous = outcome if isinstance(outcome, list) else (outcome, b"")
+        previous_kid = _text(previous)
+        if previous_kid and previous_kid != self.cipher.key_id:
+            self._report_once(
+                f"kid:{previous_kid}",
+                f"another process shares tokens in this Redis with a different TOKEN_CACHE_KEY "
+                f"(key id {previous_kid[:16]!r}, this process has {self.cipher.key_id!r}), so "
+                "the two do not share tokens: give every replica the same TOKEN_CACHE_KEY "
+                "(after a key rotation, this is said once and can be ignored)",
+            )
+        if status == -1:
             self._report_once(
                 "foreign-save",
                 "the shared token in Redis was written with another TOKEN_CACHE_KEY, so this "
