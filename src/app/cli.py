@@ -39,6 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
     serve.add_argument("--host", default="127.0.0.1", help="HTTP bind address (http transport)")
     serve.add_argument("--port", type=int, default=8000, help="HTTP port (http transport)")
+    serve.add_argument(
+        "--stateless",
+        action="store_true",
+        help="stateless streamable HTTP: no sessions, any replica answers any request",
+    )
     _add_common(serve)
 
     check = commands.add_parser(
@@ -91,7 +96,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         from ozon_mcp.app.runtime import serve
 
-        return serve(settings, transport=args.transport, host=args.host, port=args.port)
+        if args.stateless and args.transport != "http":
+            return report_problems(["--stateless only applies to --transport http"])
+        return serve(
+            settings,
+            transport=args.transport,
+            host=args.host,
+            port=args.port,
+            stateless=args.stateless,
+        )
     from ozon_mcp.app.check import run_check
 
     return run_check(settings, probe=args.probe)

@@ -12,7 +12,6 @@ from dependency_injector import containers, providers
 
 from ozon_mcp.adapters.auth import (
     HttpTokenEndpoint,
-    InMemoryTokenCache,
     ProviderBearerAuth,
     TokenEndpointConfig,
     TokenProvider,
@@ -22,6 +21,7 @@ from ozon_mcp.adapters.mcp.server import ServerHooks, ToolRouter, build_server
 from ozon_mcp.adapters.mcp.upstream import UpstreamClient, read_limit_for
 from ozon_mcp.adapters.openapi import build_tools, load_spec
 from ozon_mcp.app.settings import Settings
+from ozon_mcp.app.token_sharing import redis_sharing_for, token_cache_for, token_endpoint_for
 from ozon_mcp.app.version import package_version
 from ozon_mcp.domain.clock import SystemClock
 from ozon_mcp.domain.lifetime import LifetimeRules
@@ -75,10 +75,16 @@ class Container(containers.DeclarativeContainer):
     )
     # One verifying TLS context for both HTTP clients: loading the CA bundle costs 20-60 ms.
     tls_context = providers.Singleton(httpx2.create_ssl_context)
-    token_endpoint = providers.Singleton(
+    http_token_endpoint = providers.Singleton(
         HttpTokenEndpoint, endpoint_config, clock=clock, tls=tls_context
     )
-    token_cache = providers.Singleton(InMemoryTokenCache)
+    # --- token sharing (TOKEN_CACHE=memory|redis; app/token_sharing.py) ---
+    token_sharing = providers.Singleton(redis_sharing_for, settings, clock)
+    token_endpoint = providers.Singleton(
+        token_endpoint_for, http_token_endpoint, token_sharing, endpoint_config, lifetime_rules
+    )
+    token_cache = providers.Singleton(token_cache_for, token_sharing)
+    # --- end of token sharing ---
     token_provider = providers.Singleton(
         build_token_provider,
         endpoint_config,

@@ -34,7 +34,9 @@ async def close_container(container: Container) -> None:
     await container.token_provider().aclose()
 
 
-def serve(settings: Settings, *, transport: str, host: str, port: int) -> int:
+def serve(
+    settings: Settings, *, transport: str, host: str, port: int, stateless: bool = False
+) -> int:
     """Run the server until the client disconnects or Ctrl-C; returns the exit code."""
     configure_logging(settings.log_level, settings.log_format)
     # As `check` does: no secret or token over plain http to another machine.
@@ -55,7 +57,7 @@ def serve(settings: Settings, *, transport: str, host: str, port: int) -> int:
     )
     try:
         if transport == "http":
-            anyio.run(_serve_http, container, host, port)
+            anyio.run(_serve_http, container, host, port, stateless)
         else:
             anyio.run(_serve_stdio, container)
     except KeyboardInterrupt:
@@ -87,16 +89,22 @@ def http_security(host: str) -> TransportSecuritySettings:
     )
 
 
-async def _serve_http(container: Container, host: str, port: int) -> None:
+async def _serve_http(container: Container, host: str, port: int, stateless: bool) -> None:
     import uvicorn  # only the HTTP transport needs it (70 ms of imports saved on stdio)
 
     server = container.mcp_server()
+    # stateless: every request stands alone (no session id, no affinity needed behind a load
+    # balancer; no server-initiated messages outside a request). docs/scaling.md.
     app = server.streamable_http_app(
-        streamable_http_path="/mcp", host=host, transport_security=http_security(host)
+        streamable_http_path="/mcp",
+        host=host,
+        transport_security=http_security(host),
+        stateless_http=stateless,
     )
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
     http_server = uvicorn.Server(config)
-    log.info("streamable HTTP endpoint: http://%s:%d/mcp", host, port)
+    mode = " (stateless)" if stateless else ""
+    log.info("streamable HTTP endpoint%s: http://%s:%d/mcp", mode, host, port)
     try:
         await http_server.serve()
     finally:

@@ -70,23 +70,42 @@ class Settings(BaseSettings):
     ozon_mcp_probe_operation: str = Field(
         default="GetLimitsList", description="operation `ozon-mcp check` calls as a probe"
     )
+    # Token sharing between replicas (docs/scaling.md).
+    token_cache: Literal["memory", "redis"] = Field(
+        default="memory", description="where tokens are kept: memory (one process) or redis"
+    )
+    redis_url: str | None = Field(default=None, description="Redis URL for TOKEN_CACHE=redis")
+    token_cache_key: SecretStr | None = Field(
+        default=None, description="encrypts shared tokens at rest (>= 32 characters)"
+    )
+    token_cache_allow_plaintext: bool = Field(
+        default=False, description="allow TOKEN_CACHE=redis without TOKEN_CACHE_KEY"
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("oauth_token_request_format", "oauth_client_auth", "log_format", mode="before")
+    @field_validator(
+        "oauth_token_request_format",
+        "oauth_client_auth",
+        "log_format",
+        "token_cache",
+        mode="before",
+    )
     @classmethod
     def _lower_choice(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
 
-    @field_validator("oauth_client_id", "oauth_scope", "oauth_audience", "openapi_spec")
+    @field_validator(
+        "oauth_client_id", "oauth_scope", "oauth_audience", "openapi_spec", "redis_url"
+    )
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value.strip() or None if isinstance(value, str) else value
 
-    @field_validator("oauth_client_secret")
+    @field_validator("oauth_client_secret", "token_cache_key")
     @classmethod
     def _blank_secret_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not value.get_secret_value().strip():
@@ -129,9 +148,15 @@ class Settings(BaseSettings):
                 problems.append(str(exc))
         return problems
 
+    def token_cache_problems(self) -> list[str]:
+        """One line per TOKEN_CACHE setting that cannot work (values are never echoed)."""
+        from ozon_mcp.app.token_sharing import token_cache_problems
+
+        return token_cache_problems(self)
+
     def connection_problems(self) -> list[str]:
         """Everything that stops `serve` and `check` before any connection is made."""
-        return self.missing_credentials() + self.url_problems()
+        return self.missing_credentials() + self.url_problems() + self.token_cache_problems()
 
 
 def load_settings(
