@@ -210,7 +210,8 @@ class SharedTokenEndpoint:
         # of the lifetime, so short-lived tokens still qualify) keeps a token that is about to
         # be refreshed from being handed out as if it were new.
         slack = min(self._fresh_slack, shared.lifetime / 10)
-        if remaining <= self._rules.refresh_margin + slack:
+        # Never below the lifecycle's minimum lifetime, which would reject the grant.
+        if remaining <= max(self._rules.refresh_margin + slack, self._rules.min_lifetime + 1):
             return None
         return TokenGrant(access_token=shared.secret, token_type="Bearer", expires_in=remaining)  # noqa: S106
 
