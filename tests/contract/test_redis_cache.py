@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx2
 import pytest
+from auth_contract_support import make_auth
 from redis_support import (
     CACHE_KEY,
     RedisServer,
@@ -20,6 +21,7 @@ from redis_support import (
 )
 
 from ozon_mcp.adapters.auth import HttpTokenEndpoint, SyncTokenProvider, TokenEndpointConfig
+from ozon_mcp.adapters.auth.httpx_auth import ClientCredentialsAuth
 from ozon_mcp.adapters.emulator import EmulatorHandle
 from ozon_mcp.adapters.sharing import SharedTokenEndpoint, build_redis_sharing
 from ozon_mcp.domain.clock import SystemClock
@@ -190,3 +192,28 @@ def test_a_threaded_client_and_an_async_client_share_one_token(
     assert emulator.control.token_requests == 1
     # And the sync side of the cache port reads the same token.
     assert sharing.cache.load_sync(config.cache_key).fingerprint == async_fingerprint  # type: ignore[union-attr]
+
+
+@pytest.mark.anyio
+async def test_client_credentials_auth_with_the_redis_cache_adopts_another_process_token(
+    emulator: EmulatorHandle, redis_server: RedisServer
+) -> None:
+    def auth() -> ClientCredentialsAuth:
+        # One store per Auth, as in two processes. Without proactive refresh: with it, the
+        # provider's refresher starts its first fetch before the cache is read (provider.py),
+        # and only the endpoint decorator, which the Auth cannot take yet, would catch that.
+        sharing = build_redis_sharing(redis_server.url, key=CACHE_KEY)
+        return make_auth(emulator, cache=sharing.cache, proactive_refresh=False)
+
+    first, second = auth(), auth()
+    async with httpx2.AsyncClient(base_url=emulator.base_url, auth=first) as client:
+        assert (await client.get(LIMITS_PATH)).status_code == 200
+    async with httpx2.AsyncClient(base_url=emulator.base_url, auth=second) as client:
+        assert (await client.get(LIMITS_PATH)).status_code == 200
+    await first.aclose()
+    await second.aclose()
+    assert emulator.control.token_requests == 1  # the second adopted the first one's token
+    fingerprints = {
+        call.token_fingerprint for call in emulator.control.requests if call.kind == "api"
+    }
+    assert len(fingerprints) == 1
