@@ -217,3 +217,31 @@ async def test_client_credentials_auth_with_the_redis_cache_adopts_another_proce
         call.token_fingerprint for call in emulator.control.requests if call.kind == "api"
     }
     assert len(fingerprints) == 1
+
+
+@pytest.mark.anyio
+async def test_a_revoked_shared_token_is_replaced_once_for_every_replica(
+    emulator: EmulatorHandle, redis_server: RedisServer
+) -> None:
+    replicas = [make_replica(credentials(emulator), redis_server.url) for _ in range(3)]
+    tokens = [await replica.provider.get_token() for replica in replicas]
+    assert len({token.fingerprint for token in tokens}) == 1
+    emulator.control.revoke_all_tokens()
+
+    async def call_with_recovery(replica: Replica) -> str:
+        """What the bearer flow does: a 401 drops the token, the call is retried once."""
+        async with httpx2.AsyncClient(base_url=emulator.base_url) as client:
+            token = await replica.provider.get_token()
+            headers = {"Authorization": f"Bearer {token.value}"}
+            if (await client.get(LIMITS_PATH, headers=headers)).status_code == 401:
+                await replica.provider.invalidate(token)
+                token = await replica.provider.get_token()
+                headers = {"Authorization": f"Bearer {token.value}"}
+            assert (await client.get(LIMITS_PATH, headers=headers)).status_code == 200
+            return token.fingerprint
+
+    renewed = await asyncio.gather(*(call_with_recovery(replica) for replica in replicas))
+    assert len(set(renewed)) == 1
+    assert emulator.control.token_requests == 2  # one new token for the three replicas
+    for replica in replicas:
+        await replica.aclose()
