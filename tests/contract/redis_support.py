@@ -136,7 +136,7 @@ def make_replica(
     key: str | None = CACHE_KEY,
     allow_plaintext: bool = False,
     rules: LifetimeRules | None = None,
-    timeout: float = 0.5,
+    timeout: float = 2.0,  # generous: the test machine is shared and busy
     retry_after: float = 5.0,
     lock_ttl: float = 10.0,
     proactive_refresh: bool = False,

@@ -54,7 +54,9 @@ def _go(process: subprocess.Popen[str]) -> None:
 def _result(process: subprocess.Popen[str], timeout: float = 60) -> dict[str, list[object]]:
     out, err = process.communicate(timeout=timeout)
     assert process.returncode == 0, err[-2000:]
-    return dict(json.loads(out.strip().splitlines()[-1]))
+    result = dict(json.loads(out.strip().splitlines()[-1]))
+    result["stderr"] = err.splitlines()[-5:]
+    return result
 
 
 @pytest.fixture
@@ -88,7 +90,7 @@ def test_four_processes_times_fifty_cold_calls_make_exactly_one_token_request(
     results = [_result(process) for process in workers]
 
     assert [result["statuses"] for result in results] == [[200] * 50] * 4
-    assert emulator.control.token_requests == 1
+    assert emulator.control.token_requests == 1, [result["stderr"] for result in results]
     issued = {fp for result in results for fp in result["fingerprints"]}
     assert len(issued) == 1  # the four processes used the one token
 

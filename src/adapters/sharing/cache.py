@@ -8,6 +8,7 @@ after a 401, and resurrecting it would cost a second 401.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 
 from ozon_mcp.adapters.auth.cache import InMemoryTokenCache
@@ -28,6 +29,7 @@ class RedisTokenCache:
     def __init__(self, store: RedisTokenStore) -> None:
         self.backend = store
         self._local = InMemoryTokenCache()
+        self._loading: dict[CacheKey, asyncio.Task[AccessToken | None]] = {}
 
     def __repr__(self) -> str:
         return f"RedisTokenCache({self.backend!r})"
@@ -35,7 +37,21 @@ class RedisTokenCache:
     # --- TokenCache ------------------------------------------------------------------------------
 
     async def load(self, key: CacheKey) -> AccessToken | None:
-        """The shared token for `key` (on this process's clock), else None; local if Redis fails."""
+        """The shared token for `key` (on this process's clock), else None; local if Redis fails.
+
+        Concurrent loads of one key share one Redis round trip: a cold provider lets every
+        waiting caller look in the cache, and 200 simultaneous reads (and connections) would
+        only make a busy process miss the Redis timeout.
+        """
+        loop = asyncio.get_running_loop()
+        task = self._loading.get(key)
+        if task is None or task.done() or task.get_loop() is not loop:
+            task = loop.create_task(self._load_once(key))
+            self._loading[key] = task
+        # A cancelled caller never cancels the read the others wait for.
+        return await asyncio.shield(task)
+
+    async def _load_once(self, key: CacheKey) -> AccessToken | None:
         try:
             shared = await self.backend.load(key)
         except SharingUnavailable:

@@ -63,7 +63,7 @@ def build_redis_sharing(
     key: SecretStr | str | None,
     allow_plaintext: bool = False,
     clock: Clock | None = None,
-    timeout: float = 0.5,
+    timeout: float = 1.0,
     retry_after: float = 5.0,
     prefix: str = "ozon-mcp",
     logger: logging.Logger | None = None,

@@ -128,7 +128,7 @@ class RedisTokenStore:
         *,
         clock: Clock | None = None,
         prefix: str = "ozon-mcp",
-        timeout: float = 0.5,
+        timeout: float = 1.0,
         retry_after: float = 5.0,
         logger: logging.Logger | None = None,
     ) -> None:
