@@ -27,6 +27,7 @@ from ozon_mcp.adapters.sharing import SharedTokenEndpoint, build_redis_sharing
 from ozon_mcp.domain.clock import SystemClock
 from ozon_mcp.domain.errors import ConfigurationError
 from ozon_mcp.domain.lifecycle import TokenLifecycle
+from ozon_mcp.domain.ports import CacheKey, ScopeSet
 from ozon_mcp.domain.token import AccessToken
 
 __all__ = ["redis_server"]  # the fixture, imported for pytest
@@ -245,3 +246,39 @@ async def test_a_revoked_shared_token_is_replaced_once_for_every_replica(
     assert emulator.control.token_requests == 2  # one new token for the three replicas
     for replica in replicas:
         await replica.aclose()
+
+
+def test_the_sync_cache_port_stores_keeps_the_later_token_and_compares_before_deleting(
+    redis_server: RedisServer,
+) -> None:
+    clock = SystemClock()
+    cache = build_redis_sharing(redis_server.url, key=CACHE_KEY, clock=clock).cache
+    other = build_redis_sharing(redis_server.url, key=CACHE_KEY, clock=clock).cache
+    key = CacheKey("https://idp.example/token", "client", ScopeSet.parse("read"))
+
+    def token(raw: str, lifetime: float) -> AccessToken:
+        return AccessToken.create(
+            raw,
+            token_type="Bearer",
+            obtained_at=clock.monotonic(),
+            lifetime=lifetime,
+            refresh_after=lifetime - 60,
+            issued_wall=clock.now(),
+        )
+
+    newer, older = token("newer-token", 1800), token("older-token", 600)
+    cache.store_sync(key, newer)
+    other.store_sync(key, older)  # a late writer with an earlier-expiring token
+    loaded = other.load_sync(key)
+    assert loaded is not None
+    assert loaded.fingerprint == newer.fingerprint  # the later token was kept
+    assert loaded.expires_at == pytest.approx(newer.expires_at, abs=0.05)
+    assert loaded.refresh_at == pytest.approx(newer.refresh_at, abs=0.05)
+
+    other.discard_sync(key, older.fingerprint)  # not the stored one: nothing happens
+    assert cache.load_sync(key) is not None
+    other.discard_sync(key, newer.fingerprint)
+    assert cache.load_sync(key) is None  # gone for every process
+    assert other.load_sync(key) is None  # and no stale local copy comes back
+    # Another scope set is another token.
+    assert cache.load_sync(CacheKey(key.token_url, key.client_id, ScopeSet())) is None
