@@ -111,7 +111,7 @@ async def test_redis_stopped_or_hung_mid_run_calls_keep_succeeding_then_sharing_
 ) -> None:
     caplog.set_level(logging.WARNING, logger="ozon_mcp.sharing")
     a, b, c = (
-        make_replica(credentials(emulator), redis_server.url, timeout=0.2, retry_after=0.3)
+        make_replica(credentials(emulator), redis_server.url, timeout=0.5, retry_after=0.3)
         for _ in range(3)
     )
     loop = asyncio.get_running_loop()
