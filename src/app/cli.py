@@ -57,6 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="serve HTTP on a non-loopback address without client authentication",
     )
+    serve.add_argument(
+        "--stateless",
+        action="store_true",
+        help="stateless streamable HTTP: no sessions, any replica answers any request",
+    )
     _add_common(serve)
 
     check = commands.add_parser(
@@ -124,12 +129,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         from ozon_mcp.app.runtime import serve
 
+        if args.stateless and args.transport != "http":
+            return report_problems(["--stateless only applies to --transport http"])
         return serve(
             settings,
             transport=args.transport,
             host=args.host,
             port=args.port,
             allow_unauthenticated=args.allow_unauthenticated,
+            stateless=args.stateless,
         )
     if args.command == "report":
         from ozon_mcp.app.report_command import run_report

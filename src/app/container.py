@@ -16,7 +16,6 @@ from dependency_injector import containers, providers
 
 from ozon_mcp.adapters.auth import (
     HttpTokenEndpoint,
-    InMemoryTokenCache,
     TokenProvider,
     build_token_provider,
 )
@@ -40,6 +39,7 @@ from ozon_mcp.app.credentials_wiring import (
 )
 from ozon_mcp.app.report_wiring import make_report_engine, make_report_tool
 from ozon_mcp.app.settings import Settings
+from ozon_mcp.app.token_sharing import redis_sharing_for, token_cache_for, token_endpoint_for
 from ozon_mcp.app.version import package_version
 from ozon_mcp.app.wording import ENV_NAMES
 from ozon_mcp.domain.clock import SystemClock
@@ -126,10 +126,16 @@ class Container(containers.DeclarativeContainer):
     # One verifying TLS context for both HTTP clients: loading the CA bundle costs 20-60 ms.
     tls_context = providers.Singleton(httpx2.create_ssl_context)
     scrubber = providers.Singleton(make_scrubber, settings)
-    token_endpoint = providers.Singleton(
+    http_token_endpoint = providers.Singleton(
         HttpTokenEndpoint, endpoint_config, clock=clock, tls=tls_context, scrubber=scrubber
     )
-    token_cache = providers.Singleton(InMemoryTokenCache)
+    # --- token sharing (TOKEN_CACHE=memory|redis; app/token_sharing.py) ---
+    token_sharing = providers.Singleton(redis_sharing_for, settings, clock)
+    token_endpoint = providers.Singleton(
+        token_endpoint_for, http_token_endpoint, token_sharing, endpoint_config, lifetime_rules
+    )
+    token_cache = providers.Singleton(token_cache_for, token_sharing)
+    # --- end of token sharing ---
     token_provider = providers.Singleton(
         build_token_provider,
         endpoint_config,
@@ -218,8 +224,9 @@ async def close_container(container: Container) -> None:
     steps: tuple[tuple[str, Callable[[], Awaitable[None]]], ...] = (
         ("token provider", lambda: container.token_provider().aclose()),
         ("per-operation token providers", lambda: container.auth().aclose()),
-        ("token endpoint client", lambda: container.token_endpoint().aclose()),
+        ("token endpoint client", lambda: container.http_token_endpoint().aclose()),
         ("upstream API client", lambda: container.upstream().aclose()),
+        ("Redis token store", lambda: _close_sharing(container)),
     )
     with anyio.CancelScope(shield=True):
         for what, close in steps:
@@ -227,6 +234,12 @@ async def close_container(container: Container) -> None:
                 await close()
             except Exception:  # closing the rest matters more than this one failure
                 log.exception("closing the %s failed", what)
+
+
+async def _close_sharing(container: Container) -> None:
+    sharing = container.token_sharing()
+    if sharing is not None:
+        await sharing.store.aclose()
 
 
 @asynccontextmanager

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ozon_mcp.adapters.auth import HttpTokenEndpoint, TokenEndpointConfig, TokenProvider
+from ozon_mcp.adapters.auth import TokenEndpointConfig, TokenProvider
 from ozon_mcp.adapters.auth.factory import build_token_provider
 from ozon_mcp.adapters.auth.redaction import Scrubber
 from ozon_mcp.adapters.mcp.credentials import OperationCredentials
@@ -20,7 +20,7 @@ from ozon_mcp.app.settings import Settings
 from ozon_mcp.domain.clock import Clock
 from ozon_mcp.domain.errors import SettingNames
 from ozon_mcp.domain.lifetime import LifetimeRules
-from ozon_mcp.domain.ports import ScopeSet, TokenCache
+from ozon_mcp.domain.ports import ScopeSet, TokenCache, TokenEndpoint
 from ozon_mcp.domain.retry import RandomSource, RetryPolicy
 
 log = logging.getLogger("ozon_mcp.profile")
@@ -36,7 +36,7 @@ def operation_credentials(
     default_provider: TokenProvider,
     config: TokenEndpointConfig,
     *,
-    endpoint: HttpTokenEndpoint,
+    endpoint: TokenEndpoint,
     cache: TokenCache,
     clock: Clock,
     rng: RandomSource,

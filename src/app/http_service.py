@@ -149,7 +149,9 @@ def _host_patterns(entry: str) -> list[str]:
     return [entry] if has_port else [entry, f"{entry}:*"]
 
 
-def http_app(container: Container, host: str, port: int = 8000) -> ASGIApp:
+def http_app(
+    container: Container, host: str, port: int = 8000, *, stateless: bool = False
+) -> ASGIApp:
     """The complete ASGI app for `serve --transport http`: /mcp, /healthz, /readyz, /metrics."""
     provider = container.token_provider()
     open_routes, protected_routes = operational_routes(
@@ -179,4 +181,5 @@ def http_app(container: Container, host: str, port: int = 8000) -> ASGIApp:
             open_routes=open_routes,
             protected_routes=protected_routes,
         ),
+        stateless=stateless,
     )

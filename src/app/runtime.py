@@ -36,6 +36,7 @@ def serve(
     host: str,
     port: int,
     allow_unauthenticated: bool = False,
+    stateless: bool = False,
 ) -> int:
     """Run the server until the client disconnects or Ctrl-C; returns the exit code."""
     configure_logging(settings.log_level, settings.log_format)
@@ -63,7 +64,7 @@ def serve(
     )
     try:
         if transport == "http":
-            anyio.run(_serve_http, container, host, port)
+            anyio.run(_serve_http, container, host, port, stateless)
         else:
             anyio.run(_serve_stdio, container)
     except KeyboardInterrupt:
@@ -95,18 +96,19 @@ def http_security(host: str) -> TransportSecuritySettings:
     )
 
 
-async def _serve_http(container: Container, host: str, port: int) -> None:
+async def _serve_http(container: Container, host: str, port: int, stateless: bool) -> None:
     import uvicorn  # only the HTTP transport needs it (70 ms of imports saved on stdio)
 
     from ozon_mcp.app.http_service import http_app
 
-    app = http_app(container, host, port)
+    app = http_app(container, host, port, stateless=stateless)
     # log_config=None: uvicorn logs through our stderr handler and its scrubbing filter.
     config = uvicorn.Config(
         app, host=host, port=port, log_level="warning", lifespan="on", log_config=None
     )
     http_server = uvicorn.Server(config)
-    log.info("streamable HTTP endpoint: http://%s:%d/mcp", host, port)
+    mode = " (stateless)" if stateless else ""
+    log.info("streamable HTTP endpoint%s: http://%s:%d/mcp", mode, host, port)
     try:
         await http_server.serve()
     finally:

@@ -148,6 +148,17 @@ class Settings(BaseSettings):
     mcp_http_resource_url: str | None = Field(
         default=None, description="the URL clients use for /mcp (RFC 9728 resource)"
     )
+    # Token sharing between replicas (docs/scaling.md).
+    token_cache: Literal["memory", "redis"] = Field(
+        default="memory", description="where tokens are kept: memory (one process) or redis"
+    )
+    redis_url: str | None = Field(default=None, description="Redis URL for TOKEN_CACHE=redis")
+    token_cache_key: SecretStr | None = Field(
+        default=None, description="encrypts shared tokens at rest (>= 32 characters)"
+    )
+    token_cache_allow_plaintext: bool = Field(
+        default=False, description="allow TOKEN_CACHE=redis without TOKEN_CACHE_KEY"
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -159,6 +170,7 @@ class Settings(BaseSettings):
         "oauth_client_auth",
         "log_format",
         "ozon_mcp_descriptions",
+        "token_cache",
         mode="before",
     )
     @classmethod
@@ -176,6 +188,7 @@ class Settings(BaseSettings):
         "mcp_http_auth_jwks_url",
         "mcp_http_resource_url",
         "mcp_http_allowed_hosts",
+        "redis_url",
     )
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
@@ -191,7 +204,7 @@ class Settings(BaseSettings):
     def _strategy_choice(cls, value: object) -> object:
         return value.strip().lower() or "union" if isinstance(value, str) else value
 
-    @field_validator("oauth_client_secret", "mcp_http_bearer_token")
+    @field_validator("oauth_client_secret", "mcp_http_bearer_token", "token_cache_key")
     @classmethod
     def _blank_secret_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not value.get_secret_value().strip():
@@ -236,9 +249,15 @@ class Settings(BaseSettings):
                 problems.append(str(exc))
         return problems
 
+    def token_cache_problems(self) -> list[str]:
+        """One line per TOKEN_CACHE setting that cannot work (values are never echoed)."""
+        from ozon_mcp.app.token_sharing import token_cache_problems
+
+        return token_cache_problems(self)
+
     def connection_problems(self) -> list[str]:
         """Everything that stops `serve` and `check` before any connection is made."""
-        problems = self.missing_credentials() + self.url_problems()
+        problems = self.missing_credentials() + self.url_problems() + self.token_cache_problems()
         if not problems:
             targets = [("OAUTH_TOKEN_URL", self.oauth_token_url)]
             targets.append(("API_BASE_URL", self.api_base_url))

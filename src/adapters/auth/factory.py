@@ -14,14 +14,14 @@ from ozon_mcp.domain.clock import Clock, SystemClock
 from ozon_mcp.domain.errors import SettingNames
 from ozon_mcp.domain.lifecycle import TokenLifecycle
 from ozon_mcp.domain.lifetime import LifetimeRules
-from ozon_mcp.domain.ports import SyncTokenCache, TokenCache
+from ozon_mcp.domain.ports import SyncTokenCache, SyncTokenEndpoint, TokenCache, TokenEndpoint
 from ozon_mcp.domain.retry import RandomSource, RetryPolicy
 
 
 def build_token_provider(
     config: TokenEndpointConfig,
     *,
-    endpoint: HttpTokenEndpoint | None = None,
+    endpoint: TokenEndpoint | None = None,
     cache: TokenCache | None = None,
     clock: Clock | None = None,
     rng: RandomSource | None = None,
@@ -54,7 +54,7 @@ def build_token_provider(
 def build_sync_token_provider(
     config: TokenEndpointConfig,
     *,
-    endpoint: HttpTokenEndpoint | None = None,
+    endpoint: SyncTokenEndpoint | None = None,
     cache: SyncTokenCache | None = None,
     clock: Clock | None = None,
     rng: RandomSource | None = None,

@@ -56,14 +56,27 @@ def build_http_app(
     host: str,
     security: TransportSecuritySettings,
     access: HttpAccess,
+    stateless: bool = False,
 ) -> ASGIApp:
-    """The streamable-HTTP app of `server` at `/mcp`, the extra routes, and the access check."""
+    """The streamable-HTTP app of `server` at `/mcp`, the extra routes, and the access check.
+
+    `stateless`: every request stands alone (no session id, so no affinity is needed behind a
+    load balancer; no server-initiated messages outside a request). See docs/scaling.md.
+    """
     if access.oauth is not None:
-        return _oauth_app(server, host=host, security=security, access=access, oauth=access.oauth)
+        return _oauth_app(
+            server,
+            host=host,
+            security=security,
+            access=access,
+            oauth=access.oauth,
+            stateless=stateless,
+        )
     app: ASGIApp = server.streamable_http_app(
         streamable_http_path=MCP_PATH,
         host=host,
         transport_security=security,
+        stateless_http=stateless,
         custom_starlette_routes=[*access.open_routes, *access.protected_routes],
     )
     if access.bearer_token is not None:
@@ -78,6 +91,7 @@ def _oauth_app(
     security: TransportSecuritySettings,
     access: HttpAccess,
     oauth: OAuthAccess,
+    stateless: bool,
 ) -> ASGIApp:
     config = oauth.config
     scopes = list(config.required_scopes)
@@ -105,6 +119,7 @@ def _oauth_app(
         streamable_http_path=MCP_PATH,
         host=host,
         transport_security=security,
+        stateless_http=stateless,
         auth=settings,
         token_verifier=oauth.verifier,
         custom_starlette_routes=[*access.open_routes, *guarded],
