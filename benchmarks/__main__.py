@@ -43,6 +43,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=ROOT / ".bench" / "results.json")
     parser.add_argument("--docs", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--no-docs", action="store_true", help="never touch the docs")
+    parser.add_argument(
+        "--scaling",
+        action="store_true",
+        help="only the replica benchmarks: token requests per lifetime, HTTP throughput",
+    )
     args = parser.parse_args(argv)
     if args.reps < 1:
         parser.error("--reps must be at least 1")
@@ -110,6 +115,10 @@ def render(results: Results, meta: dict[str, object]) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.ERROR)  # the libraries' own warnings would flood stderr
+    if args.scaling:  # docs/scaling.md
+        from benchmarks.scaling import run as run_scaling
+
+        return run_scaling(args.quick, args.out.with_name("scaling.json"))
     sizes, mcp_sizes = Sizes(), McpSizes()
     if args.quick:
         sizes, mcp_sizes = sizes.quick(), mcp_sizes.quick()

@@ -13,8 +13,10 @@ from typing import TextIO
 import anyio
 
 from ozon_mcp.adapters.openapi import SpecError
-from ozon_mcp.app.container import Container
-from ozon_mcp.app.logging_setup import configure_logging
+from ozon_mcp.adapters.openapi.spec_errors import SpecLoadError
+from ozon_mcp.app.api_profile import configuration_summary, profile_summary
+from ozon_mcp.app.container import Container, container_open
+from ozon_mcp.app.logging_setup import configure_logging, scrub_logs_with
 from ozon_mcp.app.settings import EXIT_CONFIG, Settings
 from ozon_mcp.domain.errors import ConfigurationError, OzonMcpError
 
@@ -55,30 +57,35 @@ def run_check(
     if problems:
         report.fail("configuration", "; ".join(problems))
         return EXIT_CONFIG
-    report.ok(
-        "configuration",
-        f"token URL {settings.oauth_token_url} ({settings.oauth_token_request_format} body, "
-        f"client auth {settings.oauth_client_auth}), API {settings.api_base_url}",
-    )
+    report.ok("configuration", configuration_summary(settings))
     try:
         container = (container_factory or (lambda s: Container(settings=s)))(settings)
+        scrub_logs_with(container.scrubber())
         tools = container.tools()
         for tool in tools:
             tool.check_schemas()  # the server defers this to each tool's first call
+    except SpecLoadError as exc:  # the file itself is unusable: a configuration problem
+        report.fail("OpenAPI spec", str(exc))
+        return EXIT_CONFIG
     except (SpecError, ConfigurationError) as exc:
         report.fail("OpenAPI spec", str(exc))
         return EXIT_FAILED
     spec = container.spec()
     repaired = f", {len(spec.repairs)} defects repaired (see the log)" if spec.repairs else ""
-    report.ok("OpenAPI spec", f"{spec.title}: {len(tools)} tools{repaired}")
+    try:  # anyspec: the URLs and token request the spec and the settings resolve to
+        resolved = profile_summary(container.profile())
+    except ConfigurationError as exc:
+        report.fail("OpenAPI spec", str(exc))
+        return EXIT_FAILED
+    report.ok("OpenAPI spec", f"{spec.title}: {len(tools)} tools{repaired}{resolved}")
     probe_name = probe or settings.ozon_mcp_probe_operation
     anyio.run(_check_token_and_probe, container, probe_name, report)
     return EXIT_FAILED if report.failed else EXIT_OK
 
 
 async def _check_token_and_probe(container: Container, probe: str, report: CheckReport) -> None:
-    provider = container.token_provider()
-    try:
+    async with container_open(container):
+        provider = container.token_provider()
         try:
             token = await provider.get_token()
         except OzonMcpError as exc:
@@ -100,6 +107,3 @@ async def _check_token_and_probe(container: Container, probe: str, report: Check
             report.fail(f"probe {probe}", text[:300])
         else:
             report.ok(f"probe {probe}", f"answered: {text[:120]!r}")
-    finally:
-        await container.upstream().aclose()
-        await provider.aclose()

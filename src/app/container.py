@@ -5,46 +5,79 @@ Tests override providers (`container.clock.override(...)`) instead of patching m
 
 from __future__ import annotations
 
+import logging
 import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
+import anyio
 import httpx2
 from dependency_injector import containers, providers
 
 from ozon_mcp.adapters.auth import (
     HttpTokenEndpoint,
-    InMemoryTokenCache,
-    ProviderBearerAuth,
-    TokenEndpointConfig,
     TokenProvider,
     build_token_provider,
 )
-from ozon_mcp.adapters.mcp.server import ServerHooks, ToolRouter, build_server
+from ozon_mcp.adapters.auth.redaction import Scrubber
+from ozon_mcp.adapters.mcp.call_log import CallLog
+from ozon_mcp.adapters.mcp.metrics import ServiceMetrics
+from ozon_mcp.adapters.mcp.observability import InstrumentedToolRouter, InstrumentedUpstreamClient
+from ozon_mcp.adapters.mcp.request_budget import RequestBudget
+from ozon_mcp.adapters.mcp.resources import ReportResources
+from ozon_mcp.adapters.mcp.server import ServerHooks, build_server
 from ozon_mcp.adapters.mcp.upstream import UpstreamClient, read_limit_for
 from ozon_mcp.adapters.openapi import build_tools, load_spec
+from ozon_mcp.adapters.openapi.descriptions import describe_tools
+from ozon_mcp.adapters.openapi.selection import ToolSelection, select_tools
+from ozon_mcp.adapters.reports import ReportQueue
+from ozon_mcp.app.api_profile import resolve_profile
+from ozon_mcp.app.credentials_wiring import (
+    operation_credentials,
+    profile_endpoint_config,
+    with_operation_credentials,
+)
+from ozon_mcp.app.report_wiring import make_report_engine, make_report_tool
 from ozon_mcp.app.settings import Settings
+from ozon_mcp.app.token_sharing import redis_sharing_for, token_cache_for, token_endpoint_for
 from ozon_mcp.app.version import package_version
+from ozon_mcp.app.wording import ENV_NAMES
 from ozon_mcp.domain.clock import SystemClock
 from ozon_mcp.domain.lifetime import LifetimeRules
 from ozon_mcp.domain.retry import RetryPolicy
 
+log = logging.getLogger("ozon_mcp.container")
+
+
+def make_scrubber(settings: Settings) -> Scrubber:
+    """The product's one scrubber, holding the client secret from the start."""
+    secret = settings.oauth_client_secret
+    return Scrubber(settings.oauth_client_id, secret.get_secret_value() if secret else None)
+
 
 def make_server_hooks(
-    settings: Settings, upstream: UpstreamClient, provider: TokenProvider
+    settings: Settings,
+    upstream: UpstreamClient,
+    provider: TokenProvider,
+    scrubber: Scrubber,
+    budget: RequestBudget | None = None,
 ) -> ServerHooks:
     """What the MCP server needs from the token provider and the upstream client."""
 
-    def secrets() -> list[str]:
-        values = []
-        if settings.oauth_client_secret is not None:
-            values.append(settings.oauth_client_secret.get_secret_value())
+    def secrets() -> Scrubber:
+        # The endpoint remembers every token it is issued; a token adopted from a shared
+        # cache is learnt here, at the latest when a result is rendered.
         token = provider.lifecycle.current_token()
         if token is not None:
-            values.append(token.value)
-        return values
+            scrubber.remember(token.value)
+        return scrubber
 
     return ServerHooks(
         upstream=upstream,
-        auth_status=lambda: provider.stats().as_dict(),
+        auth_status=lambda: {
+            **provider.stats().as_dict(),
+            **(budget.status() if budget is not None else {}),
+        },
         secrets=secrets,
         start_background=provider.start,
         max_response_bytes=settings.ozon_mcp_max_response_bytes,
@@ -63,22 +96,46 @@ class Container(containers.DeclarativeContainer):
     )
     retry_policy = providers.Singleton(RetryPolicy, max_retries=settings.provided.oauth_max_retries)
 
-    endpoint_config = providers.Singleton(
-        TokenEndpointConfig,
-        token_url=settings.provided.oauth_token_url,
-        client_id=settings.provided.oauth_client_id,
-        client_secret=settings.provided.oauth_client_secret,
-        request_format=settings.provided.oauth_token_request_format,
-        client_auth=settings.provided.oauth_client_auth,
-        scope=settings.provided.oauth_scope,
-        audience=settings.provided.oauth_audience,
+    spec = providers.Singleton(load_spec, settings.provided.openapi_spec)
+    # Schemas are checked against the meta-schema on each tool's first call, not at start-up
+    # (40 ms for the Ozon spec); `ozon-mcp check` checks them all.
+    built_tools = providers.Singleton(
+        build_tools,
+        spec,
+        output_schemas=settings.provided.ozon_mcp_output_schemas,
+        description_limit=0,  # the spec's whole text; `describe_tools` makes it lean
+        parameter_description_limit=0,
+        check_schemas=False,
     )
+    all_tools = providers.Singleton(
+        describe_tools, built_tools, settings.provided.ozon_mcp_descriptions
+    )
+    tool_selection = providers.Singleton(
+        ToolSelection.parse,
+        settings.provided.ozon_mcp_tools,
+        settings.provided.ozon_mcp_exclude_tools,
+        read_only=settings.provided.ozon_mcp_read_only,
+    )
+    # The exposed tools (tools/list, `ozon-mcp tools`): OZON_MCP_TOOLS, OZON_MCP_EXCLUDE_TOOLS,
+    # OZON_MCP_READ_ONLY, and the Ozon profile's reviewed annotations.
+    tools = providers.Singleton(select_tools, spec, all_tools, tool_selection)
+    # The API base URL, token URL, token request and per-tool credential, from the settings and
+    # the spec's security schemes (see app/api_profile.py); scopes are the exposed tools'.
+    profile = providers.Singleton(resolve_profile, settings, spec, tools)
+    endpoint_config = providers.Singleton(profile_endpoint_config, settings, profile)
     # One verifying TLS context for both HTTP clients: loading the CA bundle costs 20-60 ms.
     tls_context = providers.Singleton(httpx2.create_ssl_context)
-    token_endpoint = providers.Singleton(
-        HttpTokenEndpoint, endpoint_config, clock=clock, tls=tls_context
+    scrubber = providers.Singleton(make_scrubber, settings)
+    http_token_endpoint = providers.Singleton(
+        HttpTokenEndpoint, endpoint_config, clock=clock, tls=tls_context, scrubber=scrubber
     )
-    token_cache = providers.Singleton(InMemoryTokenCache)
+    # --- token sharing (TOKEN_CACHE=memory|redis; app/token_sharing.py) ---
+    token_sharing = providers.Singleton(redis_sharing_for, settings, clock)
+    token_endpoint = providers.Singleton(
+        token_endpoint_for, http_token_endpoint, token_sharing, endpoint_config, lifetime_rules
+    )
+    token_cache = providers.Singleton(token_cache_for, token_sharing)
+    # --- end of token sharing ---
     token_provider = providers.Singleton(
         build_token_provider,
         endpoint_config,
@@ -88,29 +145,107 @@ class Container(containers.DeclarativeContainer):
         rng=rng,
         rules=lifetime_rules,
         retry=retry_policy,
+        setting_names=providers.Object(ENV_NAMES),
+        max_wait=settings.provided.oauth_max_wait_seconds,
     )
-    auth = providers.Singleton(ProviderBearerAuth.from_providers, token_provider)
-
-    spec = providers.Singleton(load_spec, settings.provided.openapi_spec)
-    # Schemas are checked against the meta-schema on each tool's first call, not at start-up
-    # (40 ms for the Ozon spec); `ozon-mcp check` checks them all.
-    tools = providers.Singleton(
-        build_tools,
-        spec,
-        output_schemas=settings.provided.ozon_mcp_output_schemas,
-        check_schemas=False,
+    # Each call gets its operation's credential (none for open operations).
+    auth = providers.Singleton(
+        operation_credentials,
+        profile,
+        token_provider,
+        endpoint_config,
+        endpoint=token_endpoint,
+        cache=token_cache,
+        clock=clock,
+        rng=rng,
+        rules=lifetime_rules,
+        retry=retry_policy,
+        setting_names=providers.Object(ENV_NAMES),
+        max_wait=settings.provided.oauth_max_wait_seconds,
+    )
+    # Every upstream call of the process counts against Ozon's daily budget (issue 12).
+    request_budget = providers.Singleton(
+        RequestBudget, settings.provided.ozon_mcp_daily_request_budget
     )
     upstream = providers.Singleton(
-        UpstreamClient,
-        settings.provided.api_base_url,
+        InstrumentedUpstreamClient,  # an UpstreamClient noting status and latency per call
+        profile.provided.api_base_url,
         auth,
         max_body_bytes=providers.Callable(
             read_limit_for, settings.provided.ozon_mcp_max_response_bytes
         ),
         tls=tls_context,
+        budget=request_budget,
+        read_deadline=settings.provided.ozon_mcp_read_deadline_seconds,
     )
-    server_hooks = providers.Singleton(make_server_hooks, settings, upstream, token_provider)
-    router = providers.Singleton(ToolRouter, tools, server_hooks)
+    server_hooks = providers.Singleton(
+        with_operation_credentials,
+        providers.Singleton(
+            make_server_hooks, settings, upstream, token_provider, scrubber, request_budget
+        ),
+        auth,
+    )
+    # Per-container Prometheus registry, with the daily request budget.
+    service_metrics = providers.Singleton(
+        ServiceMetrics,
+        token_stats=token_provider.provided.stats,
+        budget=request_budget.provided.figures,
+    )
+    call_log = providers.Singleton(CallLog)  # one log event per tool call (LOG_FORMAT=json)
+    call_listeners = providers.List(service_metrics, call_log)
+    router = providers.Singleton(InstrumentedToolRouter, tools, server_hooks, call_listeners)
+    # Statistics reports (issue 12): one report queue per process, shared by every call. The
+    # engine drives the raw report operations, exposed or not.
+    report_queue = providers.Singleton(ReportQueue)
+    report_resources = providers.Singleton(ReportResources)
+    report_engine = providers.Singleton(
+        make_report_engine, settings, upstream, all_tools, report_queue
+    )
+    report_tool = providers.Singleton(
+        make_report_tool, report_engine, report_resources, server_hooks
+    )
     mcp_server = providers.Singleton(
-        build_server, router, name="ozon-mcp", version=providers.Callable(package_version)
+        build_server,
+        router,
+        name="ozon-mcp",
+        version=providers.Callable(package_version),
+        reports=report_tool,
     )
+
+
+async def close_container(container: Container) -> None:
+    """Close everything the container opened: the one close path of serve, check and demo.
+
+    Background token work is stopped first (a refresh in flight uses the token endpoint), then
+    the token endpoint's and the upstream API's HTTP clients are closed. Shielded from
+    cancellation (Ctrl-C or a cancelled task group must not leave sockets open); every step
+    runs even when an earlier one failed (logged); calling it twice is harmless.
+    """
+    steps: tuple[tuple[str, Callable[[], Awaitable[None]]], ...] = (
+        ("token provider", lambda: container.token_provider().aclose()),
+        ("per-operation token providers", lambda: container.auth().aclose()),
+        ("token endpoint client", lambda: container.http_token_endpoint().aclose()),
+        ("upstream API client", lambda: container.upstream().aclose()),
+        ("Redis token store", lambda: _close_sharing(container)),
+    )
+    with anyio.CancelScope(shield=True):
+        for what, close in steps:
+            try:
+                await close()
+            except Exception:  # closing the rest matters more than this one failure
+                log.exception("closing the %s failed", what)
+
+
+async def _close_sharing(container: Container) -> None:
+    sharing = container.token_sharing()
+    if sharing is not None:
+        await sharing.store.aclose()
+
+
+@asynccontextmanager
+async def container_open(container: Container) -> AsyncIterator[Container]:
+    """`async with container_open(c):` closes `c` on the way out, however the block ends."""
+    try:
+        yield container
+    finally:
+        await close_container(container)

@@ -22,7 +22,7 @@ from mcp.types import CallToolResult, TextContent
 from pydantic import SecretStr
 
 from ozon_mcp.adapters.emulator import EmulatorConfig, EmulatorHandle, start_emulator
-from ozon_mcp.app.container import Container
+from ozon_mcp.app.container import Container, container_open
 from ozon_mcp.app.logging_setup import configure_logging
 from ozon_mcp.app.settings import Settings
 
@@ -214,16 +214,11 @@ def demo_settings(emulator: EmulatorHandle) -> Settings:
 
 
 async def _drive(container: Container, emulator: EmulatorHandle, timeline: Timeline) -> None:
-    server = container.mcp_server()
-    try:
-        async with Client(server) as client:
-            session = DemoSession(client, container, emulator, timeline)
-            for title, step in STEPS:
-                timeline.heading(title)
-                await step(session)
-    finally:
-        await container.upstream().aclose()
-        await container.token_provider().aclose()
+    async with container_open(container), Client(container.mcp_server()) as client:
+        session = DemoSession(client, container, emulator, timeline)
+        for title, step in STEPS:
+            timeline.heading(title)
+            await step(session)
 
 
 def run_demo(*, expires_in: int = 6, out: TextIO | None = None) -> int:

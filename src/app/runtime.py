@@ -11,8 +11,8 @@ from mcp.server.stdio import stdio_server
 from mcp.server.transport_security import TransportSecuritySettings
 
 from ozon_mcp.adapters.mcp.stdio_input import DaemonLineReader
-from ozon_mcp.app.container import Container
-from ozon_mcp.app.logging_setup import configure_logging
+from ozon_mcp.app.container import Container, close_container
+from ozon_mcp.app.logging_setup import configure_logging, scrub_logs_with
 from ozon_mcp.app.settings import Settings, report_problems
 from ozon_mcp.domain.errors import ConfigurationError
 
@@ -24,19 +24,28 @@ EXIT_OK = 0
 def build_container(settings: Settings) -> Container:
     """A container for `settings` whose server is already built (so bad config fails early)."""
     container = Container(settings=settings)
+    scrub_logs_with(container.scrubber())  # before anything can log a token
     container.mcp_server()
     return container
 
 
-async def close_container(container: Container) -> None:
-    """Cancel background token work and close every HTTP client the container opened."""
-    await container.upstream().aclose()
-    await container.token_provider().aclose()
-
-
-def serve(settings: Settings, *, transport: str, host: str, port: int) -> int:
+def serve(
+    settings: Settings,
+    *,
+    transport: str,
+    host: str,
+    port: int,
+    allow_unauthenticated: bool = False,
+    stateless: bool = False,
+) -> int:
     """Run the server until the client disconnects or Ctrl-C; returns the exit code."""
     configure_logging(settings.log_level, settings.log_format)
+    if transport == "http":
+        from ozon_mcp.app.http_service import exposure_problems
+
+        refused = exposure_problems(settings, host, allow_unauthenticated=allow_unauthenticated)
+        if refused:
+            return report_problems(refused)
     # As `check` does: no secret or token over plain http to another machine.
     problems = settings.connection_problems()
     if problems:
@@ -51,11 +60,11 @@ def serve(settings: Settings, *, transport: str, host: str, port: int) -> int:
         len(tools),
         container.spec().title,
         transport,
-        settings.api_base_url,
+        container.profile().api_base_url,  # anyspec: API_BASE_URL or the spec's first server
     )
     try:
         if transport == "http":
-            anyio.run(_serve_http, container, host, port)
+            anyio.run(_serve_http, container, host, port, stateless)
         else:
             anyio.run(_serve_stdio, container)
     except KeyboardInterrupt:
@@ -87,16 +96,19 @@ def http_security(host: str) -> TransportSecuritySettings:
     )
 
 
-async def _serve_http(container: Container, host: str, port: int) -> None:
+async def _serve_http(container: Container, host: str, port: int, stateless: bool) -> None:
     import uvicorn  # only the HTTP transport needs it (70 ms of imports saved on stdio)
 
-    server = container.mcp_server()
-    app = server.streamable_http_app(
-        streamable_http_path="/mcp", host=host, transport_security=http_security(host)
+    from ozon_mcp.app.http_service import http_app
+
+    app = http_app(container, host, port, stateless=stateless)
+    # log_config=None: uvicorn logs through our stderr handler and its scrubbing filter.
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", lifespan="on", log_config=None
     )
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
     http_server = uvicorn.Server(config)
-    log.info("streamable HTTP endpoint: http://%s:%d/mcp", host, port)
+    mode = " (stateless)" if stateless else ""
+    log.info("streamable HTTP endpoint%s: http://%s:%d/mcp", mode, host, port)
     try:
         await http_server.serve()
     finally:

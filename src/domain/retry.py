@@ -4,7 +4,9 @@ Rules (all times in seconds):
 - the n-th retry of a cycle waits a random time in [0, min(cap, base * factor**(n-1))];
 - a Retry-After from the server wins when it is larger, capped at `retry_after_cap`;
 - a cycle has `max_retries + 1` attempts; after that, callers get the last error at once for
-  `exhausted_cooldown`, and permanent errors are answered from memory for `permanent_cooldown`.
+  `exhausted_cooldown`, and permanent errors are answered from memory for `permanent_cooldown`;
+- a token the API rejects (401) right after it replaced a rejected one is not replaced for
+  `rejection_base * 2**(n-1)` seconds (n-th time in a row), capped at `rejection_cap`.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ class RetryPolicy:
     retry_after_cap: float = 120.0
     exhausted_cooldown: float = 5.0
     permanent_cooldown: float = 30.0
+    rejection_base: float = 5.0
+    rejection_cap: float = 300.0
 
     def __post_init__(self) -> None:
         if self.base < 0 or self.cap < 0 or self.factor < 1:
@@ -41,6 +45,8 @@ class RetryPolicy:
             raise ValueError("max_retries must be >= 0")
         if self.retry_after_cap < 0 or self.exhausted_cooldown < 0 or self.permanent_cooldown < 0:
             raise ValueError("cool-downs and the Retry-After cap must be >= 0")
+        if self.rejection_base < 0 or self.rejection_cap < 0:
+            raise ValueError("the rejection backoff base and cap must be >= 0")
 
     @property
     def max_attempts(self) -> int:
@@ -54,6 +60,17 @@ class RetryPolicy:
         if exponent > 64:
             return self.cap
         return min(self.cap, self.base * self.factor**exponent)
+
+    def rejection_delay(self, rejections: int) -> float:
+        """How long a token the API keeps rejecting is not replaced: base * 2**(n-1), capped.
+
+        `rejections` counts tokens in a row that the API refused right after they replaced a
+        refused one; without this pause every tool call would fetch a token the API refuses.
+        """
+        exponent = max(rejections - 1, 0)
+        if exponent > 64:
+            return self.rejection_cap
+        return min(self.rejection_cap, self.rejection_base * 2.0**exponent)
 
     def delay(self, retry_number: int, rng: RandomSource, retry_after: float | None) -> float:
         """Seconds to wait before retry `retry_number`, honouring a server's Retry-After."""

@@ -5,10 +5,15 @@ Fixtures (function-scoped unless noted):
     anyio_backend          "asyncio" (for `@pytest.mark.anyio` tests)
     ozon_spec              the bundled, repaired spec (session)
     emulator_config        EmulatorConfig for `emulator`; override it in a module to change it
-    emulator               a running EmulatorHandle (stopped after the test)
-    generic_emulator       a running EmulatorHandle in generic mode (form + HTTP Basic accepted)
+    emulator               a running EmulatorHandle: in a module that sets
+                           `SHARED_EMULATOR = True`, one per module and config, reset before
+                           each test (`control.reset()`); elsewhere a fresh one per test
+    emulator_pool          the module's shared emulators (module)
+    generic_emulator       a running EmulatorHandle in generic mode (form + HTTP Basic
+                           accepted); shared and reset like `emulator` where opted in
     emulator_token         a valid access token from `emulator`'s token endpoint
     api_client             an httpx2.Client on `emulator` sending that token
+    loopback_tls           one shared TLS context for test HTTP clients (session)
     schema_errors          fn(pointer, instance) -> violations of the spec schema there (session)
     response_schema_errors fn(operation_id, response) -> violations of its 2xx schema (session)
     token_request_body     fn(config) -> the documented JSON token request body (session)
@@ -18,6 +23,7 @@ Fixtures (function-scoped unless noted):
 from __future__ import annotations
 
 import copy
+import ssl
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -72,8 +78,50 @@ def emulator_config() -> EmulatorConfig:
     return EmulatorConfig(report_delay=FAST_REPORTS)
 
 
+class EmulatorPool:
+    """The running emulators of one test module, one per config, reset before each reuse.
+
+    Starting an emulator costs a server thread, a port and the spec's canned answers; a module
+    that opts in (`SHARED_EMULATOR = True`) pays that once per distinct config instead of once
+    per test. A test that stopped its emulator gets a new one.
+    """
+
+    def __init__(self, spec: LoadedSpec) -> None:
+        self._spec = spec
+        self._running: dict[EmulatorConfig, EmulatorHandle] = {}
+
+    def acquire(self, config: EmulatorConfig) -> EmulatorHandle:
+        handle = self._running.get(config)
+        if handle is not None and handle.running:
+            handle.control.reset()
+            return handle
+        handle = start_emulator(config, spec=self._spec)
+        self._running[config] = handle
+        return handle
+
+    def stop_all(self) -> None:
+        for handle in self._running.values():
+            handle.stop()
+        self._running.clear()
+
+
+@pytest.fixture(scope="module")
+def emulator_pool(ozon_spec: LoadedSpec) -> Iterator[EmulatorPool]:
+    pool = EmulatorPool(ozon_spec)
+    try:
+        yield pool
+    finally:
+        pool.stop_all()
+
+
 @pytest.fixture
-def emulator(emulator_config: EmulatorConfig, ozon_spec: LoadedSpec) -> Iterator[EmulatorHandle]:
+def emulator(
+    request: pytest.FixtureRequest, emulator_config: EmulatorConfig, ozon_spec: LoadedSpec
+) -> Iterator[EmulatorHandle]:
+    if getattr(request.module, "SHARED_EMULATOR", False):
+        pool: EmulatorPool = request.getfixturevalue("emulator_pool")
+        yield pool.acquire(emulator_config)
+        return
     handle = start_emulator(emulator_config, spec=ozon_spec)
     try:
         yield handle
@@ -82,24 +130,44 @@ def emulator(emulator_config: EmulatorConfig, ozon_spec: LoadedSpec) -> Iterator
 
 
 @pytest.fixture
-def generic_emulator(ozon_spec: LoadedSpec) -> Iterator[EmulatorHandle]:
-    handle = start_emulator(EmulatorConfig(generic=True, report_delay=FAST_REPORTS), spec=ozon_spec)
+def generic_emulator(
+    request: pytest.FixtureRequest, ozon_spec: LoadedSpec
+) -> Iterator[EmulatorHandle]:
+    config = EmulatorConfig(generic=True, report_delay=FAST_REPORTS)
+    if getattr(request.module, "SHARED_EMULATOR", False):
+        pool: EmulatorPool = request.getfixturevalue("emulator_pool")
+        yield pool.acquire(config)
+        return
+    handle = start_emulator(config, spec=ozon_spec)
     try:
         yield handle
     finally:
         handle.stop()
 
 
+@pytest.fixture(scope="session")
+def loopback_tls() -> ssl.SSLContext:
+    """One TLS context for the test clients: each new one loads the CA bundle (0.1-0.2 s),
+    which cost more than a test itself; the emulator speaks plain http anyway."""
+    return httpx2.create_ssl_context()
+
+
 @pytest.fixture
-def emulator_token(emulator: EmulatorHandle) -> str:
-    response = httpx2.post(emulator.token_url, json=token_request_body(emulator.config))
+def emulator_token(emulator: EmulatorHandle, loopback_tls: ssl.SSLContext) -> str:
+    response = httpx2.post(
+        emulator.token_url, json=token_request_body(emulator.config), verify=loopback_tls
+    )
     assert response.status_code == 200, response.text
     return str(response.json()["access_token"])
 
 
 @pytest.fixture
-def api_client(emulator: EmulatorHandle, emulator_token: str) -> Iterator[httpx2.Client]:
-    with httpx2.Client(base_url=emulator.base_url, headers=bearer(emulator_token)) as client:
+def api_client(
+    emulator: EmulatorHandle, emulator_token: str, loopback_tls: ssl.SSLContext
+) -> Iterator[httpx2.Client]:
+    with httpx2.Client(
+        base_url=emulator.base_url, headers=bearer(emulator_token), verify=loopback_tls
+    ) as client:
         yield client
 
 

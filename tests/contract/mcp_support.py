@@ -27,7 +27,7 @@ from mcp.types import CallToolResult, TextContent
 from pydantic import SecretStr
 
 from ozon_mcp.adapters.emulator import EmulatorHandle
-from ozon_mcp.app.container import Container
+from ozon_mcp.app.container import Container, container_open
 from ozon_mcp.app.settings import Settings
 
 # Environment variables a child process may inherit; everything else (OAUTH_*, API_BASE_URL,
@@ -83,12 +83,8 @@ async def mcp_session(
     """Build the real container for `settings` (or use `container`), connect an in-memory
     client, and close the container's HTTP clients and token provider afterwards."""
     container = container or Container(settings=settings)
-    try:
-        async with Client(container.mcp_server(), mode=mode) as client:
-            yield McpSession(client, container)
-    finally:
-        await container.upstream().aclose()
-        await container.token_provider().aclose()
+    async with container_open(container), Client(container.mcp_server(), mode=mode) as client:
+        yield McpSession(client, container)
 
 
 @dataclass(frozen=True)

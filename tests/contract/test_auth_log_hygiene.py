@@ -112,10 +112,17 @@ async def _full_scenario(emulator: EmulatorHandle, errors: list[BaseException]) 
     await auth.aclose()
     # Wrong credentials: a permanent failure, from a threaded client this time.
     wrong = make_auth(emulator, client_secret=emulator.config.secret_value + "-wrong")
-    with httpx.Client(base_url=emulator.base_url, auth=wrong) as sync_client:
-        with pytest.raises(OzonMcpError) as refused:
+
+    def threaded_call() -> OzonMcpError:
+        with (
+            httpx.Client(base_url=emulator.base_url, auth=wrong) as sync_client,
+            pytest.raises(OzonMcpError) as refused,
+        ):
             sync_client.get(LIMITS_PATH)
-        errors.append(refused.value)
+        return refused.value
+
+    # A blocking client belongs in a thread, not on the event loop.
+    errors.append(await asyncio.to_thread(threaded_call))
     wrong.close()
 
 

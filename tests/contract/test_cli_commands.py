@@ -14,6 +14,8 @@ from mcp_support import subprocess_env
 
 from ozon_mcp.adapters.emulator import EmulatorHandle
 
+# One emulator for the module, reset before each test (see conftest).
+SHARED_EMULATOR = True
 CLI = [sys.executable, "-m", "ozon_mcp.app.cli"]
 CONSOLE_SCRIPT = Path(sys.executable).with_name("ozon-mcp")
 EXIT_CONFIG = 2

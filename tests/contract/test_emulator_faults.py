@@ -16,6 +16,9 @@ from ozon_mcp.adapters.emulator import (
     ScriptedResponse,
 )
 
+# One emulator for the module, reset before each test (see conftest).
+SHARED_EMULATOR = True
+
 TokenBody = Callable[[EmulatorConfig], dict[str, str]]
 
 

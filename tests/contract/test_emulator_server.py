@@ -27,6 +27,9 @@ from ozon_mcp.adapters.emulator.cli import main
 from ozon_mcp.adapters.openapi.spec import LoadedSpec
 from ozon_mcp.domain.token import token_fingerprint
 
+# One emulator for the module, reset before each test (see conftest).
+SHARED_EMULATOR = True
+
 TokenBody = Callable[[EmulatorConfig], dict[str, str]]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
 import zipfile
 from collections.abc import Callable
 from typing import Any
@@ -14,6 +13,8 @@ import pytest
 from ozon_mcp.adapters.emulator import EmulatorConfig, EmulatorHandle
 
 SchemaErrors = Callable[[str, httpx2.Response], list[str]]
+# One emulator for the module, reset before each test (see conftest).
+SHARED_EMULATOR = True
 ONE_CAMPAIGN = {"campaigns": ["12558"], "dateFrom": "2024-03-01", "dateTo": "2024-03-03"}
 
 
@@ -40,7 +41,7 @@ def test_report_goes_not_started_in_progress_ok_then_downloads_as_csv(
 
     first, second = status(api_client, report_uuid), status(api_client, report_uuid)
     early = download(api_client, report_uuid)
-    time.sleep(emulator.config.report_delay)
+    emulator.control.advance_clock(emulator.config.report_delay)  # no real wait
     done = status(api_client, report_uuid)
     report = download(api_client, report_uuid)
 

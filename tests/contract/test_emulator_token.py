@@ -14,6 +14,9 @@ import pytest
 from ozon_mcp.adapters.emulator import EmulatorConfig, EmulatorHandle, read_claims
 from ozon_mcp.domain.token import token_fingerprint
 
+# One emulator for the module, reset before each test (see conftest).
+SHARED_EMULATOR = True
+
 TokenBody = Callable[[EmulatorConfig], dict[str, str]]
 
 

@@ -7,8 +7,8 @@ the table says: what the caller sees, how many token requests and API requests w
 that the server serves again once the fault is gone (at once, or after the cool-down).
 
 The waits of the retry schedule are scaled down (`MATRIX_RETRY`); the counts are those of the
-default `OAUTH_MAX_RETRIES=3` (four attempts per cycle). Rows whose behaviour another branch is
-fixing are strict xfails naming that branch, so they flip at merge.
+default `OAUTH_MAX_RETRIES=3` (four attempts per cycle). Rows whose behaviour nothing delivers
+yet (marked § in the table) are strict xfails, so they flip the day it lands.
 """
 
 from __future__ import annotations
@@ -388,19 +388,14 @@ SCENARIOS: dict[str, Scenario] = {
     "api-trickled-past-deadline": Scenario(_api_trickle_past_deadline, act=_within_20_s),
 }
 
-# Rows that state what the issue asks but another branch delivers: strict, so they flip at merge.
+# Rows that state what the issue asks but nothing delivers yet: strict, so they flip when it does.
 XFAIL = {
-    "token-429-retry-after-past-bound": "needs flow: a Retry-After never makes one tool call "
-    "wait more than 30 s",
-    "api-401-persistent": "needs flow: a persistent API 401 backs off instead of one token "
-    "request per tool call",
     "api-429-get": "needs upstream retries (no branch yet): 429/503 with Retry-After on a GET "
     "retried within a bounded budget",
     "api-503-get": "needs upstream retries (no branch yet): 429/503 with Retry-After on a GET "
     "retried within a bounded budget",
     "api-503-get-persistent": "needs upstream retries (no branch yet): a GET is retried within "
     "a bounded budget",
-    "api-trickled-past-deadline": "needs security: an overall deadline for reading an answer",
 }
 
 ROWS = load_matrix()
@@ -414,7 +409,7 @@ def test_every_row_of_the_table_has_a_scenario_and_every_scenario_a_row() -> Non
         f"scenarios without a row: {sorted(set(SCENARIOS) - set(ids))}"
     )
     marked = {row.row_id for row in ROWS if row.awaits_other_branch}
-    assert marked == set(XFAIL), "the rows marked † ‡ § must be exactly the strict xfails"
+    assert marked == set(XFAIL), "the rows marked § must be exactly the strict xfails"
 
 
 def _param(row: Row) -> object:
@@ -451,7 +446,7 @@ async def test_fault_matrix_row(row: Row, emulator: EmulatorHandle) -> None:
 
 async def _settled(emulator: EmulatorHandle) -> None:
     with anyio.fail_after(10):
-        while emulator.control.in_flight:
+        while emulator.control.in_flight:  # noqa: ASYNC110 - a counter in another thread
             await anyio.sleep(0.02)
 
 
@@ -469,7 +464,7 @@ async def _check_recovery(row: Row, session: McpSession) -> None:
         await anyio.sleep(COOL_DOWN + 0.3)
     if "retry-after" in row.recovery or "back-off" in row.recovery:
         with anyio.fail_after(20):
-            while (await session.call(PROBE)).is_error:
+            while (await session.call(PROBE)).is_error:  # noqa: ASYNC110 - polling the server
                 await anyio.sleep(0.5)
     result = await session.call(PROBE)
     assert not result.is_error, f"no recovery ({row.recovery}): {result_text(result)[:300]}"

@@ -10,6 +10,8 @@ from urllib.parse import parse_qsl
 
 import pytest
 from dependency_injector import providers
+from mcp import MCPError
+from mcp.types import INVALID_PARAMS
 from mcp_support import (
     McpSession,
     closed_port_url,
@@ -24,6 +26,8 @@ from ozon_mcp.adapters.mcp.upstream import UpstreamClient
 from ozon_mcp.app.container import Container
 
 pytestmark = pytest.mark.anyio
+# One emulator for the module, reset before each test (see conftest).
+SHARED_EMULATOR = True
 
 MODES = ["auto", "legacy"]
 
@@ -117,12 +121,14 @@ async def test_exact_requests_on_the_wire(emulator: EmulatorHandle) -> None:
                 ("ActivateCampaign", {"campaignId": "42"}),
                 ("SubmitRequest", body),
                 ("GetLimitsList", {}),
-                ("ListCampaignObjects", {"campaignId": "1/../../limits/list"}),
-                ("ListCampaignObjects", {"campaignId": ".."}),
             ]:
                 result = await session.call(name, arguments)
                 assert not result.is_error, f"{name}: {result_text(result)}"
-    activate, submit, limits, traversal, dots = upstream.calls
+            # A uint64 id is digits only: a path in it is refused before any request.
+            climbing = await session.call("ListCampaignObjects", {"campaignId": "1/../limits"})
+            assert climbing.is_error
+            assert "'campaignId'" in result_text(climbing)
+    activate, submit, limits = upstream.calls
     assert (activate.method, activate.raw_path) == ("POST", "/api/client/campaign/42/activate")
     assert activate.body == b"{}"
     assert activate.headers["content-type"].startswith("application/json")
@@ -130,9 +136,6 @@ async def test_exact_requests_on_the_wire(emulator: EmulatorHandle) -> None:
     assert submit.json() == body
     assert (limits.method, limits.raw_path, limits.body) == ("GET", "/api/client/limits/list", b"")
     assert "content-type" not in limits.headers
-    # A path argument is one percent-encoded segment: it cannot climb to another endpoint.
-    assert traversal.raw_path == "/api/client/campaign/1%2F..%2F..%2Flimits%2Flist/objects"
-    assert dots.raw_path == "/api/client/campaign/%2E%2E/objects"
     issued = emulator.control.issued_tokens()
     for call in upstream.calls:
         scheme, _, token = call.headers["authorization"].partition(" ")
@@ -199,7 +202,10 @@ async def test_flattened_body_collisions_and_non_object_bodies(
     spec_file.write_text(json.dumps(COLLISION_SPEC), encoding="utf-8")
     with recording_upstream() as upstream:
         settings = emulator_settings(
-            emulator, api_base_url=upstream.base_url, openapi_spec=str(spec_file)
+            emulator,
+            api_base_url=upstream.base_url,
+            openapi_spec=str(spec_file),
+            oauth_token_request_format="json",  # another spec defaults to a form body
         )
         async with mcp_session(settings) as session:
             tools = {t.name: t for t in (await session.client.list_tools()).tools}
@@ -215,7 +221,13 @@ async def test_flattened_body_collisions_and_non_object_bodies(
             assert not updated.is_error, result_text(updated)
             noted = await session.call("AddNotes", {"id": "1", "body": ["a", "b"]})
             assert not noted.is_error, result_text(noted)
-    put, post = upstream.calls
+            for climbing in ("1/../../other", ".."):
+                result = await session.call("AddNotes", {"id": climbing, "body": []})
+                assert not result.is_error, result_text(result)
+    put, post, traversal, dots = upstream.calls
+    # A free-form path argument is one percent-encoded segment: it cannot climb elsewhere.
+    assert traversal.raw_path == "/items/1%2F..%2F..%2Fother/notes"
+    assert dots.raw_path == "/items/%2E%2E/notes"
     assert (put.method, put.path, put.query) == ("PUT", "/items/a%20b", [("dryRun", "true")])
     assert put.json() == {"id": 7, "name": "n", "tags": ["x"]}
     assert (post.method, post.path) == ("POST", "/items/1/notes")
@@ -233,6 +245,11 @@ async def test_invalid_arguments_are_refused_before_any_upstream_call(
         ("SubmitRequest", {"campaigns": "1000001"}, "campaigns"),
         ("SubmitRequest", {"campaigns": ["1"], "groupBy": "HOURLY"}, "groupBy"),
         ("ListCampaigns", {"state": 5}, "state"),
+        # Formats are asserted, not annotations: these never reach the emulator's own check.
+        ("SubmitRequest", {"campaigns": ["1"], "from": "not-a-date"}, "from"),
+        ("SubmitRequest", {"campaigns": ["1"], "to": "2024-02-30T00:00:00Z"}, "to"),
+        ("ListCampaignObjects", {"campaignId": "12ab"}, "campaignId"),
+        ("SubmitRequest", {"campaigns": [-1]}, "campaigns[0]"),
     ]
     async with mcp_session(emulator_settings(emulator), mode=mode) as session:
         for name, arguments, argument in cases:
@@ -241,11 +258,25 @@ async def test_invalid_arguments_are_refused_before_any_upstream_call(
             assert result.is_error, f"{name}({arguments}) was accepted"
             assert "invalid arguments" in text, text
             assert repr(argument) in text, text
-        unknown = await session.call("NoSuchOperation", {})
-        assert unknown.is_error
-        assert "NoSuchOperation" in result_text(unknown)
     assert emulator.control.api_calls == 0
     assert api_requests(emulator) == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_an_unknown_tool_is_a_protocol_error_not_a_tool_result(
+    emulator: EmulatorHandle, mode: str
+) -> None:
+    # MCP spec, tools/call errors: an unknown tool is a JSON-RPC error -32602 (invalid params).
+    async with mcp_session(emulator_settings(emulator), mode=mode) as session:
+        with pytest.raises(MCPError) as raised:
+            await session.call("NoSuchOperation", {"page": 1})
+        listed = await session.call("GetLimitsList", {})  # the session is still usable
+    assert raised.value.code == INVALID_PARAMS == -32602
+    assert "Unknown tool: NoSuchOperation" in raised.value.message
+    assert "tools/list" in raised.value.message
+    assert raised.value.data == {"tool": "NoSuchOperation"}
+    assert not listed.is_error, result_text(listed)
+    assert [op for op, *_rest in api_requests(emulator)] == ["GetLimitsList"]
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -4,24 +4,24 @@ when OZON_MCP_OUTPUT_SCHEMAS=1 (object roots; a deviating answer never raises in
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-import anyio
 import pytest
 from jsonschema import Draft202012Validator
 from mcp.types import Tool
 from mcp_support import emulator_settings, mcp_session, result_text
 
 from ozon_mcp.adapters.emulator import EmulatorHandle
+from ozon_mcp.adapters.openapi.ozon_profile import OZON_OPERATIONS
 from ozon_mcp.adapters.openapi.spec import LoadedSpec
 from ozon_mcp.app.settings import Settings
 
 pytestmark = pytest.mark.anyio
+# One emulator for the module, reset before each test (see conftest).
+SHARED_EMULATOR = True
 
 MODES = ["auto", "legacy"]
 # The issue: destructive = DELETE, or an operation whose name says it deletes/disables/deactivates.
-DESTRUCTIVE_NAME = re.compile(r"delete|disable|deactivate", re.IGNORECASE)
 
 
 def spec_operations(spec: LoadedSpec) -> dict[str, tuple[str, dict[str, Any]]]:
@@ -42,8 +42,9 @@ async def test_every_operation_is_a_tool_plus_auth_status(
     names = [tool.name for tool in tools]
     operations = spec_operations(ozon_spec)
     assert len(operations) == 40
-    assert len(names) == len(set(names)) == 41
-    assert set(names) == set(operations) | {"auth_status"}
+    assert len(names) == len(set(names)) == 42
+    # auth_status and the composite report tool (issue 12) come on top of the operations.
+    assert set(names) == set(operations) | {"auth_status", "get_campaign_statistics"}
     assert set(operations) == set(emulator.control.operation_ids)
 
 
@@ -74,28 +75,26 @@ async def test_schemas_carry_the_operation_parameters_and_body(emulator: Emulato
 
 
 @pytest.mark.parametrize("mode", MODES)
-async def test_annotations_follow_method_and_name(
+async def test_annotations_follow_the_reviewed_ozon_table(
     emulator: EmulatorHandle, ozon_spec: LoadedSpec, mode: str
 ) -> None:
+    """The Ozon profile's hints come from its classification table (a POST that only reads,
+    such as minimal bids, is read-only; overwriting bids is destructive)."""
     operations = spec_operations(ozon_spec)
     tools = {t.name: t for t in await list_tools(emulator_settings(emulator), mode)}
     destructive = set()
-    for name, (method, operation) in operations.items():
+    for name, (_method, operation) in operations.items():
         annotations = tools[name].annotations
         assert annotations is not None, name
-        assert annotations.read_only_hint is (method == "get"), name
-        should_destroy = method == "delete" or bool(DESTRUCTIVE_NAME.search(name))
-        # MCP reads destructiveHint only when readOnlyHint is false; read-only tools omit it.
-        if method == "get":
-            assert annotations.destructive_hint is None, name
-        else:
-            assert annotations.destructive_hint is should_destroy, name
-        if should_destroy:
+        expected = OZON_OPERATIONS[name].annotations().as_mcp()
+        assert annotations.model_dump(by_alias=True, exclude_none=True) == expected, name
+        if annotations.destructive_hint:
             destructive.add(name)
-        if operation.get("summary"):
-            assert tools[name].title, f"{name} has a summary but no title"
+        if operation.get("summary"):  # lean descriptions start with it (no separate title)
+            assert operation["summary"].strip()[:10] in (tools[name].description or ""), name
     assert {"DeactivateCampaign", "DeleteProducts"} <= destructive
     assert "ActivateCampaign" not in destructive  # "activate" contains no destructive word
+    assert tools["ExternalCampaign_GetCPOMinBids"].annotations.read_only_hint is True  # type: ignore[union-attr]
     status = tools["auth_status"]
     assert status.annotations is not None
     assert status.annotations.read_only_hint is True
@@ -146,11 +145,10 @@ async def test_output_schemas_on_request_are_objects_and_never_break_the_client(
         )
         assert not submitted.is_error, result_text(submitted)
         uuid = (submitted.structured_content or {})["UUID"]
-        for _ in range(50):
-            check = await session.call("StatisticsCheck", {"UUID": uuid})
-            if (check.structured_content or {}).get("state") == "OK":
-                break
-            await anyio.sleep(0.05)
+        # The emulator's clock, not a wait: the report is done once its delay has passed.
+        emulator.control.advance_clock(emulator.config.report_delay)
+        check = await session.call("StatisticsCheck", {"UUID": uuid})
+        assert (check.structured_content or {}).get("state") == "OK", result_text(check)
         report = await session.call("DownloadStatistics", {"UUID": uuid})
         assert not report.is_error, result_text(report)
         assert report.structured_content is None

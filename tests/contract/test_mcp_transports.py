@@ -20,12 +20,15 @@ from typing import IO, Any
 
 import httpx2
 import pytest
-from mcp import Client, StdioServerParameters
+from mcp import Client, MCPError, StdioServerParameters
 from mcp.client.stdio import stdio_client
+from mcp.types import INVALID_PARAMS
 from mcp_support import free_port, result_text, subprocess_env
 
 from ozon_mcp.adapters.emulator import EmulatorHandle
 
+# One emulator for the module, reset before each test (see conftest).
+SHARED_EMULATOR = True
 SERVE = [sys.executable, "-m", "ozon_mcp.app.cli", "serve"]
 STARTUP_LIMIT = 30.0  # seconds; imports are slow on a busy 2-core machine
 MCP_ACCEPT = "application/json, text/event-stream"
@@ -56,7 +59,11 @@ async def test_stdio_serve_with_the_sdk_client(
             campaigns = await client.call_tool("ListCampaigns", {"campaignIds": ["1"], "page": 1})
             invalid = await client.call_tool("ListCampaigns", {"page": "one"})
             status = await client.call_tool("auth_status", {})
-    assert len(tools) == 41
+            with pytest.raises(MCPError) as unknown:
+                await client.call_tool("NoSuchOperation", {})
+    assert len(tools) == 42  # 40 operations + auth_status + get_campaign_statistics
+    assert unknown.value.code == INVALID_PARAMS
+    assert "Unknown tool: NoSuchOperation" in unknown.value.message
     assert not limits.is_error
     assert "limits" in (limits.structured_content or {})
     assert not campaigns.is_error, result_text(campaigns)
@@ -174,7 +181,7 @@ def test_stdio_stdout_carries_only_protocol_and_the_server_exits_cleanly(
             assert json.loads(line)["jsonrpc"] == "2.0"
     assert exit_code == 0
     assert answers[1]["result"]["serverInfo"]["name"] == "ozon-mcp"
-    assert len(answers[2]["result"]["tools"]) == 41
+    assert len(answers[2]["result"]["tools"]) == 42
     call = answers[3]["result"]
     assert call["isError"] is False
     assert "limits" in call["structuredContent"]
@@ -223,7 +230,7 @@ async def test_streamable_http_serve_with_dns_rebinding_protection(
             )
         process.send_signal(signal.SIGINT)  # Ctrl-C
         exit_code = process.wait(15)
-    assert len(tools) == 41
+    assert len(tools) == 42
     assert not limits.is_error, result_text(limits)
     assert not objects.is_error, result_text(objects)
     assert rebound.status_code == 421

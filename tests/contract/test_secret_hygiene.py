@@ -356,11 +356,6 @@ async def in_process_serve_flow(
         return await serve_flow(emulator, faults, session.call)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs security: every log record (httpx2/httpcore2/mcp at DEBUG too) passes "
-    "through the scrubber",
-)
 @HYPOTHESIS
 @example(secret=NASTY, wire=("form", "basic"))
 @given(secret=secrets_strategy, wire=formats)
@@ -412,11 +407,6 @@ async def stdio_flow(
             return await serve_flow(emulator, faults, call)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs security: third-party loggers at DEBUG print echoed headers (Location, "
-    "X-Echo-Authorization) unscrubbed",
-)
 @settings(
     max_examples=4,
     deadline=None,
@@ -445,9 +435,6 @@ def test_stdio_serve_at_debug_never_writes_the_secret_or_a_token_to_stderr(
     assert found == [], "\n".join(found[:5])
 
 
-@pytest.mark.xfail(
-    strict=True, reason="needs security: recently replaced tokens that are still valid are scrubbed"
-)
 @pytest.mark.anyio
 async def test_a_replaced_but_still_valid_token_is_never_shown(emulator: EmulatorHandle) -> None:
     control = emulator.control

@@ -10,7 +10,7 @@ import pytest
 from mcp import Client
 from mcp.types import CallToolResult, TextContent
 
-from ozon_mcp.app.container import Container
+from ozon_mcp.app.container import Container, close_container
 from ozon_mcp.app.settings import Settings
 
 pytestmark = [pytest.mark.live, pytest.mark.anyio]
@@ -46,8 +46,7 @@ async def test_token_is_acquired_reused_and_refreshed(live_settings: Settings) -
         assert refreshed.state == "valid"
         assert fresh.obtained_at >= first.obtained_at
     finally:
-        await container.upstream().aclose()
-        await provider.aclose()
+        await close_container(container)
 
 
 async def test_operations_answer_through_the_mcp_tools(live_settings: Settings) -> None:
@@ -67,8 +66,7 @@ async def test_operations_answer_through_the_mcp_tools(live_settings: Settings) 
             status = (await client.call_tool("auth_status", {})).structured_content or {}
             token = container.token_provider().lifecycle.current_token()
     finally:
-        await container.upstream().aclose()
-        await container.token_provider().aclose()
+        await close_container(container)
     assert status.get("state") == "valid", status
     assert status.get("token_requests") == 1, status  # reused by both calls
     assert token is not None
@@ -78,3 +76,41 @@ async def test_operations_answer_through_the_mcp_tools(live_settings: Settings) 
         shown = text_of(result) + json.dumps(result.structured_content, ensure_ascii=False)
         assert token.value not in shown
         assert secret.get_secret_value() not in shown
+
+
+async def test_a_statistics_report_of_real_campaigns_in_one_call(live_settings: Settings) -> None:
+    """The composite report tool on Ozon's real CSV/ZIP format (issue 12)."""
+    from datetime import date, timedelta
+
+    container = Container(settings=live_settings)
+    messages: list[str] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        messages.append(message or "")
+
+    try:
+        async with Client(container.mcp_server()) as client:
+            listed = await client.call_tool("ListCampaigns", {})
+            campaigns = [str(c["id"]) for c in (listed.structured_content or {}).get("list", [])]
+            if not campaigns:
+                pytest.fail("the live account has no campaigns to report on", pytrace=False)
+            last = date.today() - timedelta(days=1)
+            result = await client.call_tool(
+                "get_campaign_statistics",
+                {
+                    "campaigns": campaigns[:2],
+                    "date_from": (last - timedelta(days=6)).isoformat(),
+                    "date_to": last.isoformat(),
+                    "group_by": "DATE",
+                },
+                progress_callback=on_progress,
+            )
+    finally:
+        await container.upstream().aclose()
+        await container.token_provider().aclose()
+    assert not result.is_error, text_of(result)[:1000]
+    summary = (result.structured_content or {})["summary"]
+    assert summary["batches"] == 1
+    assert summary["columns"], summary  # Ozon's headers were read
+    assert {item["campaign"] for item in summary["per_campaign"]} <= set(campaigns[:2])
+    assert any(": OK, " in message for message in messages), messages

@@ -14,7 +14,14 @@ from typing import Any, Self
 
 import httpx2
 
-from ozon_mcp.adapters.auth.flow import BearerFlow, FlowReply, Invalidate, NeedToken, bearer_flow
+from ozon_mcp.adapters.auth.flow import (
+    Accepted,
+    BearerFlow,
+    FlowReply,
+    Invalidate,
+    NeedToken,
+    bearer_flow,
+)
 from ozon_mcp.adapters.auth.provider import TokenProvider
 from ozon_mcp.adapters.auth.stats import ProviderStats
 from ozon_mcp.adapters.auth.sync_provider import SyncTokenProvider
@@ -141,6 +148,9 @@ class ProviderBearerAuth(httpx2.Auth):
             elif isinstance(step, Invalidate):
                 provider.invalidate(step.fingerprint)
                 reply = None
+            elif isinstance(step, Accepted):
+                provider.accepted(step.fingerprint)
+                reply = None
             else:
                 reply = yield step.request
 
@@ -160,6 +170,9 @@ class ProviderBearerAuth(httpx2.Auth):
                 reply = await provider.get_token()
             elif isinstance(step, Invalidate):
                 await provider.invalidate(step.fingerprint)
+                reply = None
+            elif isinstance(step, Accepted):
+                await provider.accepted(step.fingerprint)
                 reply = None
             else:
                 reply = yield step.request

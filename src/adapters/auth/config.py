@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import SecretStr
 
 from ozon_mcp.adapters.auth.urls import validate_token_url
-from ozon_mcp.domain.errors import ConfigurationError
+from ozon_mcp.domain.errors import ConfigurationError, Setting, SettingError
 from ozon_mcp.domain.ports import CacheKey, ScopeSet
 
 RequestFormat = Literal["json", "form"]
@@ -23,6 +23,10 @@ _CLIENT_AUTH_METHODS = ("post", "basic")
 @dataclass(frozen=True)
 class TokenEndpointConfig:
     """Everything the token endpoint adapter needs; validated on construction.
+
+    A bad value raises a `SettingError` naming the `Setting`, which the caller words in its own
+    names (`SettingError.worded`): environment variables in the server, keyword arguments in
+    `ClientCredentialsAuth`.
 
     `request_format` is the body encoding: "json" (what Ozon documents) or "form" (RFC 6749
     application/x-www-form-urlencoded). `client_auth` is where the credentials go: "post" (in the
@@ -46,16 +50,18 @@ class TokenEndpointConfig:
         if not isinstance(secret, SecretStr):
             object.__setattr__(self, "client_secret", SecretStr(str(secret)))
         if not isinstance(self.client_id, str) or not self.client_id.strip():
-            raise ConfigurationError("OAUTH_CLIENT_ID is empty: set the OAuth client id")
+            raise SettingError(Setting.CLIENT_ID, "is empty: set the OAuth client id")
         if not self.client_secret.get_secret_value().strip():
-            raise ConfigurationError("OAUTH_CLIENT_SECRET is empty: set the OAuth client secret")
+            raise SettingError(Setting.CLIENT_SECRET, "is empty: set the OAuth client secret")
         if self.request_format not in _REQUEST_FORMATS:
-            raise ConfigurationError(
-                f"OAUTH_TOKEN_REQUEST_FORMAT must be 'json' or 'form', got {self.request_format!r}"
+            raise SettingError(
+                Setting.REQUEST_FORMAT,
+                f"must be 'json' or 'form', got {str(self.request_format)[:40]!r}",
             )
         if self.client_auth not in _CLIENT_AUTH_METHODS:
-            raise ConfigurationError(
-                f"OAUTH_CLIENT_AUTH must be 'post' or 'basic', got {self.client_auth!r}"
+            raise SettingError(
+                Setting.CLIENT_AUTH,
+                f"must be 'post' or 'basic', got {str(self.client_auth)[:40]!r}",
             )
         for name in ("connect_timeout", "read_timeout"):
             value = getattr(self, name)

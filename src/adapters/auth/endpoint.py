@@ -18,7 +18,7 @@ from ozon_mcp.adapters.auth.token_request import build_token_request
 from ozon_mcp.adapters.auth.token_response import RawTokenResponse, classify_token_response
 from ozon_mcp.domain.clock import Clock, SystemClock
 from ozon_mcp.domain.errors import FailureKind
-from ozon_mcp.domain.ports import FetchFailure, ScopeSet, TokenResponse
+from ozon_mcp.domain.ports import FetchFailure, ScopeSet, TokenGrant, TokenResponse
 
 USER_AGENT = "ozon-mcp token client"
 
@@ -32,10 +32,12 @@ class HttpTokenEndpoint:
         *,
         clock: Clock | None = None,
         tls: ssl.SSLContext | None = None,
+        scrubber: Scrubber | None = None,
     ) -> None:
         self.config = config
         self._clock = clock or SystemClock()
-        self._scrub = Scrubber(config.client_id, config.secret_value)
+        # The product's one scrubber when given (it then learns every token issued here).
+        self._scrub = scrubber or Scrubber(config.client_id, config.secret_value)
         # Loading the CA bundle takes 20-60 ms of CPU: done once here (or shared by the caller,
         # e.g. with the upstream client), never on the event loop when the first token is
         # fetched, which would stall every other task. Verification is always on.
@@ -130,7 +132,12 @@ class HttpTokenEndpoint:
 
     def _classify(self, response: httpx2.Response, body: bytes, truncated: bool) -> TokenResponse:
         raw = RawTokenResponse(response.status_code, dict(response.headers), body, truncated)
-        return classify_token_response(raw, scrub=self._scrub, wall_now=self._clock.now())
+        result = classify_token_response(raw, scrub=self._scrub, wall_now=self._clock.now())
+        if isinstance(result, TokenGrant):
+            # Before anyone can use it: a log line or an echo quoting it is then scrubbed, and
+            # it stays hidden after a refresh replaces it (it may still be valid).
+            self._scrub.remember(result.access_token.get_secret_value())
+        return result
 
     def _transport_failure(self, exc: httpx2.HTTPError) -> FetchFailure:
         return FetchFailure(FailureKind.TRANSIENT, describe_transport_error(exc, self._scrub))

@@ -2,8 +2,9 @@
 
 Logger `ozon_mcp.auth`. Each record carries `auth_event` (token_requested, token_acquired,
 token_refreshed, refresh_scheduled, token_request_failed, token_permanent_failure,
-token_invalidated, lifetime_warning, token_adopted, fetch_abandoned) and structured fields in
-`extra`. Only fingerprints appear, never a token or the secret; cache hits are only counted.
+token_invalidated, token_rejected_again, lifetime_warning, token_adopted, fetch_abandoned)
+and structured fields in `extra`. Only fingerprints appear, never a token or the secret; cache
+hits are only counted.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import logging
 
 from ozon_mcp.adapters.auth.stats import AuthCounters
 from ozon_mcp.domain.clock import Clock
-from ozon_mcp.domain.errors import FailureKind
-from ozon_mcp.domain.lifecycle import FetchOutcome, FetchTicket
+from ozon_mcp.domain.errors import PLAIN_NAMES, FailureKind, SettingNames
+from ozon_mcp.domain.lifecycle import Acquired, FetchOutcome, FetchTicket, RetryScheduled
 from ozon_mcp.domain.token import AccessToken
 
 LOGGER_NAME = "ozon_mcp.auth"
@@ -23,9 +24,15 @@ class AuthEvents:
     """Turns what the provider did and what the lifecycle decided into log lines and counts."""
 
     def __init__(
-        self, clock: Clock, counters: AuthCounters, logger: logging.Logger | None = None
+        self,
+        clock: Clock,
+        counters: AuthCounters,
+        logger: logging.Logger | None = None,
+        *,
+        names: SettingNames = PLAIN_NAMES,
     ) -> None:
         self._clock = clock
+        self.names = names  # how this edge spells settings in messages
         self.counters = counters
         self._logger = logger or logging.getLogger(LOGGER_NAME)
         self._scheduled_for: str | None = None
@@ -45,8 +52,8 @@ class AuthEvents:
 
     def fetch_settled(self, outcome: FetchOutcome, serving: AccessToken | None) -> None:
         """A token request finished; `serving` is the token callers get now, if any."""
-        if outcome.token is not None:
-            self._succeeded(outcome, outcome.token)
+        if isinstance(outcome, Acquired):
+            self._succeeded(outcome)
         else:
             self._failed(outcome, serving)
 
@@ -108,12 +115,13 @@ class AuthEvents:
 
     # --- internals -----------------------------------------------------------------------------
 
-    def _succeeded(self, outcome: FetchOutcome, token: AccessToken) -> None:
+    def _succeeded(self, outcome: Acquired) -> None:
+        token = outcome.token
         self.counters.successes += 1
         now = self._clock.monotonic()
         expires_in = token.expires_at - now
         refresh_in = max(0.0, token.refresh_at - now)
-        if outcome.lifetime is not None and outcome.lifetime.warning:
+        if outcome.lifetime.warning:
             self._emit(
                 logging.WARNING,
                 "lifetime_warning",
@@ -137,17 +145,19 @@ class AuthEvents:
         )
 
     def _failed(self, outcome: FetchOutcome, serving: AccessToken | None) -> None:
+        assert not isinstance(outcome, Acquired)
         self.counters.failures += 1
-        failure, error = outcome.failure, outcome.error
-        kind = failure.kind if failure is not None else FailureKind.TRANSIENT
-        status = failure.status if failure is not None else None
-        reason = error.message if error is not None else "unknown error"
+        failure = outcome.failure
+        kind, status = failure.kind, failure.status
+        reason = outcome.error.worded(self.names).message
+        delay = outcome.delay if isinstance(outcome, RetryScheduled) else None
+        pause = None if isinstance(outcome, RetryScheduled) else outcome.cooldown
         fields: dict[str, object] = {
             "attempt": outcome.ticket.attempt,
             "kind": kind.value,
             "http_status": status,
-            "delay": round(outcome.retry_delay, 3) if outcome.retry_delay is not None else None,
-            "cooldown": round(outcome.cooldown, 3) if outcome.cooldown is not None else None,
+            "delay": round(delay, 3) if delay is not None else None,
+            "cooldown": round(pause, 3) if pause is not None else None,
         }
         still = ""
         if serving is not None:
@@ -156,16 +166,28 @@ class AuthEvents:
             fields["fingerprint"] = serving.fingerprint
         where = f"HTTP {status}" if status is not None else "no HTTP answer"
         head = f"token request failed (attempt {outcome.ticket.attempt}, {kind.value}, {where})"
-        if outcome.retry_delay is not None:
-            text = f"{head}: {reason}; next attempt in {outcome.retry_delay:.2f} s{still}"
+        if delay is not None:
+            text = f"{head}: {reason}; next attempt in {delay:.2f} s{still}"
             self._emit(logging.WARNING, "token_request_failed", text, **fields)
         elif kind is FailureKind.PERMANENT:
             text = f"token request failed permanently: {reason}{still}"
             self._emit(logging.ERROR, "token_permanent_failure", text, **fields)
         else:
-            pause = outcome.cooldown or 0.0
-            text = f"{head}: {reason}; no new attempt for {pause:.0f} s{still}"
+            text = f"{head}: {reason}; no new attempt for {pause or 0.0:.0f} s{still}"
             self._emit(logging.ERROR, "token_request_failed", text, **fields)
+
+    def rejected_again(self, fingerprint: str, rejections: int, pause: float) -> None:
+        """The API refused the token fetched to replace a refused one: replacing pauses."""
+        self._emit(
+            logging.ERROR,
+            "token_rejected_again",
+            f"token {fingerprint} was rejected by the API (HTTP 401) right after it replaced a "
+            f"rejected token ({rejections} in a row): no new token for {pause:.0f} s; check "
+            "that this client may use the API",
+            fingerprint=fingerprint,
+            rejections=rejections,
+            pause=round(pause, 3),
+        )
 
     def _emit(self, level: int, event: str, message: str, **fields: object) -> None:
         if self._logger.isEnabledFor(level):

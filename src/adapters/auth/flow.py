@@ -5,10 +5,14 @@
     yield NeedToken()            -> the driver sends back an AccessToken
     yield Send(request)          -> the driver sends the request and sends back the response
     yield Invalidate(fp)         -> the driver invalidates that token and sends back None
+    yield Accepted(fp)           -> the driver reports that token accepted and sends back None
 
 The rule it encodes: send with `Authorization: Bearer <token>`; on a 401, invalidate exactly the
 token that was rejected, get a new one and send the request once more (the body was read before
-the first send, so it is replayed); never a second retry.
+the first send, so it is replayed); never a second retry. The retry's verdict is reported too:
+a replacement refused as well makes the lifecycle keep it and pause replacing (the API refuses
+new tokens: no token request per call), an accepted one ends that pause. A request without a
+401 reports nothing, so the hot path costs no extra step.
 """
 
 from __future__ import annotations
@@ -55,9 +59,16 @@ class Invalidate:
     fingerprint: str
 
 
+@dataclass(frozen=True)
+class Accepted:
+    """The token with this fingerprint, fetched after a 401, was accepted by the retry."""
+
+    fingerprint: str
+
+
 NEED_TOKEN = NeedToken()  # stateless, so one instance serves every flow
 
-FlowStep = NeedToken | Send | Invalidate
+FlowStep = NeedToken | Send | Invalidate | Accepted
 FlowReply = AccessToken | IncomingResponse | None
 BearerFlow = Generator[FlowStep, FlowReply, None]
 
@@ -71,8 +82,12 @@ def bearer_flow(request: OutgoingRequest) -> BearerFlow:
     yield Invalidate(token.fingerprint)
     replacement = _expect_token((yield NEED_TOKEN))
     if replacement.fingerprint == token.fingerprint:
-        return  # the token endpoint handed out the same token: a retry would be refused too
-    yield Send(_authorized(request, replacement))
+        return  # the same token again (or kept while replacing pauses): a retry would fail too
+    retried = _expect_response((yield Send(_authorized(request, replacement))))
+    if retried.status_code == UNAUTHORIZED:
+        yield Invalidate(replacement.fingerprint)
+    else:
+        yield Accepted(replacement.fingerprint)
 
 
 def _authorized(request: OutgoingRequest, token: AccessToken) -> OutgoingRequest:

@@ -6,27 +6,36 @@
 
 The class derives from both libraries' `Auth`, so each accepts it; both drive the same
 `bearer_flow` (see flow.py). Async clients are served by a `TokenProvider`, sync clients by a
-`SyncTokenProvider`, each created on first use. The token endpoint is always called with httpx2.
+`SyncTokenProvider`, each created on first use; both use the same token cache (`cache=`, an
+in-memory one by default), so a token one of them obtained serves the other. The token endpoint
+is always called with httpx2.
 """
 
 from __future__ import annotations
 
 import logging
+from types import MappingProxyType
 
 import httpx
 from pydantic import SecretStr
 
 from ozon_mcp.adapters.auth.bearer_auth import ProviderBearerAuth
+from ozon_mcp.adapters.auth.cache import InMemoryTokenCache
 from ozon_mcp.adapters.auth.config import ClientAuthMethod, RequestFormat, TokenEndpointConfig
 from ozon_mcp.adapters.auth.endpoint import HttpTokenEndpoint
 from ozon_mcp.adapters.auth.factory import build_sync_token_provider, build_token_provider
 from ozon_mcp.adapters.auth.provider import TokenProvider
 from ozon_mcp.adapters.auth.sync_provider import SyncTokenProvider
 from ozon_mcp.domain.clock import Clock, SystemClock
-from ozon_mcp.domain.errors import ConfigurationError
+from ozon_mcp.domain.errors import ConfigurationError, Setting, SettingError, SettingNames
 from ozon_mcp.domain.lifetime import LifetimeRules
-from ozon_mcp.domain.ports import TokenCache
+from ozon_mcp.domain.ports import SyncTokenCache, TokenCache
 from ozon_mcp.domain.retry import RandomSource, RetryPolicy
+
+# Errors name what a library user passed: keyword arguments, not the server's variables.
+KEYWORD_NAMES: SettingNames = MappingProxyType(
+    {setting: f"{setting.value}=" for setting in Setting}
+)
 
 
 class ClientCredentialsAuth(ProviderBearerAuth, httpx.Auth):
@@ -35,7 +44,11 @@ class ClientCredentialsAuth(ProviderBearerAuth, httpx.Auth):
     Keyword arguments `token_url`, `client_id`, `client_secret` (str or SecretStr),
     `request_format` ("json" | "form"), `client_auth` ("post" | "basic"), `scope` and
     `refresh_margin` (seconds) are the stable contract; the others tune retries, timeouts and
-    the lifetime rules, or inject a clock, a random source, a cache or a logger.
+    the lifetime rules, or inject a clock, a random source, a cache or a logger. `max_wait`
+    (seconds, default 30) bounds how long one request waits for a token endpoint that asked
+    to be left alone (Retry-After); past it the request fails, naming the next attempt. A `cache`
+    serves async clients through its `TokenCache` side (`load`/`store`/`discard`) and sync
+    clients through its `SyncTokenCache` side (`load_sync`/...); one object may offer both.
     """
 
     def __init__(
@@ -55,7 +68,8 @@ class ClientCredentialsAuth(ProviderBearerAuth, httpx.Auth):
         connect_timeout: float = 5.0,
         read_timeout: float = 10.0,
         proactive_refresh: bool = True,
-        cache: TokenCache | None = None,
+        max_wait: float = 30.0,
+        cache: TokenCache | SyncTokenCache | None = None,
         clock: Clock | None = None,
         rng: RandomSource | None = None,
         logger: logging.Logger | None = None,
@@ -63,48 +77,79 @@ class ClientCredentialsAuth(ProviderBearerAuth, httpx.Auth):
         if not isinstance(client_secret, str | SecretStr):
             raise ConfigurationError("client_secret must be a str or a pydantic SecretStr")
         secret = client_secret if isinstance(client_secret, SecretStr) else SecretStr(client_secret)
-        config = TokenEndpointConfig(
-            token_url=token_url,
-            client_id=client_id,
-            client_secret=secret,
-            request_format=request_format,
-            client_auth=client_auth,
-            scope=scope,
-            audience=audience,
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
-        )
+        try:
+            config = TokenEndpointConfig(
+                token_url=token_url,
+                client_id=client_id,
+                client_secret=secret,
+                request_format=request_format,
+                client_auth=client_auth,
+                scope=scope,
+                audience=audience,
+                connect_timeout=connect_timeout,
+                read_timeout=read_timeout,
+            )
+        except SettingError as exc:
+            raise exc.worded(KEYWORD_NAMES) from None
+        if isinstance(max_wait, bool) or not isinstance(max_wait, int | float) or not max_wait >= 0:
+            raise ConfigurationError(f"max_wait must be a number of seconds >= 0, got {max_wait!r}")
         clock = clock or SystemClock()
         rules = _lifetime_rules(refresh_margin, default_expires_in)
         retry = _retry_policy(retry, max_retries)
         endpoint = HttpTokenEndpoint(config, clock=clock)  # shared: one pair of HTTP clients
+        shared: TokenCache | SyncTokenCache = cache if cache is not None else InMemoryTokenCache()
 
         def make_async() -> TokenProvider:
             return build_token_provider(
                 config,
                 endpoint=endpoint,
-                cache=cache,
+                cache=_async_side(shared),
                 clock=clock,
                 rng=rng,
                 rules=rules,
                 retry=retry,
                 proactive_refresh=proactive_refresh,
                 logger=logger,
+                setting_names=KEYWORD_NAMES,
+                max_wait=max_wait,
             )
 
         def make_sync() -> SyncTokenProvider:
             return build_sync_token_provider(
                 config,
                 endpoint=endpoint,
+                cache=_sync_side(shared),
                 clock=clock,
                 rng=rng,
                 rules=rules,
                 retry=retry,
                 proactive_refresh=proactive_refresh,
                 logger=logger,
+                setting_names=KEYWORD_NAMES,
+                max_wait=max_wait,
             )
 
         self._setup(config.token_url, config.client_id, make_async, make_sync)
+
+
+def _async_side(cache: TokenCache | SyncTokenCache) -> TokenCache:
+    _require_side(cache, "async", ("load", "store", "discard"), "AsyncClient")
+    return cache  # type: ignore[return-value]
+
+
+def _sync_side(cache: TokenCache | SyncTokenCache) -> SyncTokenCache:
+    _require_side(cache, "sync", ("load_sync", "store_sync", "discard_sync"), "Client")
+    return cache  # type: ignore[return-value]
+
+
+def _require_side(cache: object, side: str, methods: tuple[str, ...], client: str) -> None:
+    """Refuse a cache without the methods of one side of the port, naming what is missing."""
+    missing = [name for name in methods if not callable(getattr(cache, name, None))]
+    if missing:
+        raise ConfigurationError(
+            f"cache={type(cache).__name__} has no {side} side ({'/'.join(methods)}; missing "
+            f"{', '.join(missing)}), which httpx.{client} and httpx2.{client} need"
+        )
 
 
 def _lifetime_rules(refresh_margin: float, default_expires_in: float) -> LifetimeRules:

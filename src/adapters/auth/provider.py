@@ -1,9 +1,9 @@
-"""`TokenProvider`: drives the domain `TokenLifecycle` on asyncio.
+"""`TokenProvider`: drives the shared token flows (token_flow.py) on asyncio.
 
-It performs the I/O the lifecycle asks for and nothing else: one shared fetch task at a time
-(single flight; a cancelled caller never cancels it), sleeps until the deadlines the lifecycle
-names, and a background refresher that renews the token before callers need it. Every timing
-and retry rule lives in the domain.
+It performs the steps the flows yield and nothing else: each fetch runs in its own task (single
+flight; a cancelled caller never cancels it), callers sleep until the deadlines the lifecycle
+names, and a background task runs the refresher flow, which renews the token before callers
+need it. Every timing and retry rule lives in the domain, every protocol rule in the flows.
 
 One provider serves one event loop at a time; when it is used from a new loop (pytest, several
 `asyncio.run` calls), its loop-bound parts are recreated and a fetch orphaned by the old loop is
@@ -14,31 +14,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
-from ozon_mcp.adapters.auth.errors import ProviderClosedError, fresh_error
-from ozon_mcp.adapters.auth.events import LOGGER_NAME, AuthEvents
-from ozon_mcp.adapters.auth.stats import AuthCounters, ProviderStats
+from ozon_mcp.adapters.auth import token_flow as flow
+from ozon_mcp.adapters.auth.events import LOGGER_NAME
+from ozon_mcp.adapters.auth.stats import ProviderStats
+from ozon_mcp.adapters.auth.token_flow import RESOURCE_401, Flow, FlowDriver, FlowRun
 from ozon_mcp.domain.clock import Clock
-from ozon_mcp.domain.errors import FailureKind
-from ozon_mcp.domain.lifecycle import (
-    AwaitFetch,
-    Fail,
-    FetchTicket,
-    Idle,
-    StartFetch,
-    TokenLifecycle,
-    UseToken,
-    WaitUntil,
-)
-from ozon_mcp.domain.ports import CacheKey, FetchFailure, TokenCache, TokenEndpoint, TokenGrant
-from ozon_mcp.domain.token import AccessToken, token_fingerprint
+from ozon_mcp.domain.errors import SettingNames
+from ozon_mcp.domain.lifecycle import FetchTicket, TokenLifecycle
+from ozon_mcp.domain.ports import CacheKey, TokenCache, TokenEndpoint
+from ozon_mcp.domain.token import AccessToken
+
+__all__ = ["RESOURCE_401", "Sleep", "TokenProvider"]
 
 Sleep = Callable[[float], Awaitable[object]]
-RESOURCE_401 = "rejected by the resource server (HTTP 401)"
+T = TypeVar("T")
 
 
 @runtime_checkable
@@ -52,7 +45,7 @@ class _Fetch:
     task: asyncio.Task[None]
 
 
-class TokenProvider:
+class TokenProvider(FlowDriver):
     """Hands out valid access tokens to asyncio callers; see the module docstring."""
 
     def __init__(
@@ -66,37 +59,26 @@ class TokenProvider:
         proactive_refresh: bool = True,
         sleep: Sleep = asyncio.sleep,
         logger: logging.Logger | None = None,
+        setting_names: SettingNames | None = None,
     ) -> None:
         self._endpoint = endpoint
-        self._lifecycle = lifecycle
         self._cache = cache
-        self._key = key
-        self._clock = clock
-        self._proactive = proactive_refresh
         self._sleep = sleep
-        self._counters = AuthCounters()
-        self._events = AuthEvents(clock, self._counters, logger or logging.getLogger(LOGGER_NAME))
-        self._recently_invalidated: deque[str] = deque(maxlen=8)
-        self._closed = False
+        self._init_flows(
+            lifecycle,
+            key,
+            clock,
+            self._signal_change,
+            proactive_refresh=proactive_refresh,
+            logger=logger,
+            setting_names=setting_names,
+        )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._changed: asyncio.Event | None = None
         self._fetch: _Fetch | None = None
         self._refresher: asyncio.Task[None] | None = None
 
-    def __repr__(self) -> str:
-        return f"TokenProvider({self._key.token_url!r}, state={self._lifecycle.state.value})"
-
     # --- public API ------------------------------------------------------------------------------
-
-    @property
-    def key(self) -> CacheKey:
-        """Which token this provider manages."""
-        return self._key
-
-    @property
-    def lifecycle(self) -> TokenLifecycle:
-        """The domain lifecycle it drives (read-only use: `state`, `snapshot()`)."""
-        return self._lifecycle
 
     async def get_token(self) -> AccessToken:
         """A valid access token; waits only when none is in hand (single flight).
@@ -107,30 +89,8 @@ class TokenProvider:
         self._bind_to_running_loop()
         if self._proactive:
             self._ensure_refresher()
-        lifecycle = self._lifecycle
-        if lifecycle.current_token() is None and lifecycle.in_flight is None:
-            await self._adopt_from_cache()
-        waited = False
-        while True:
-            self._check_open()
-            decision = lifecycle.need_token()
-            if isinstance(decision, UseToken):
-                if decision.refresh is not None:
-                    self._launch(decision.refresh)
-                if not waited:
-                    self._counters.cache_hits += 1
-                return decision.token
-            if isinstance(decision, Fail):
-                raise fresh_error(decision.error)
-            if not waited:
-                waited = True
-                self._counters.waits += 1
-            if isinstance(decision, StartFetch):
-                await self._wait_for(self._launch(decision.ticket))
-            elif isinstance(decision, AwaitFetch):
-                await self._wait_for(self._task_of(decision.ticket_number))
-            else:
-                await self._sleep(max(0.0, decision.deadline - self._clock.monotonic()))
+        token = self._flows.token_in_hand()
+        return token if token is not None else await self._run(self._flows.caller())
 
     async def start(self) -> None:
         """Start the background refresher: a token is requested now and renewed before expiry."""
@@ -144,25 +104,19 @@ class TokenProvider:
         401s caused by one token lead to one new token request.
         """
         self._bind_to_running_loop()
-        fingerprint = self._fingerprint_of(token)
-        effective = self._lifecycle.invalidate(fingerprint)
-        self._events.invalidated(fingerprint, effective=effective, reason=reason)
-        if effective:
-            self._recently_invalidated.append(fingerprint)
-            self._signal_change()
-            try:
-                await self._cache.discard(self._key, fingerprint)
-            except Exception as exc:
-                self._events.cache_failed("discard", exc)
-        return effective
+        return await self._run(self._flows.invalidate(token, reason))
+
+    async def accepted(self, token: AccessToken | str) -> None:
+        """The resource server accepted `token` after a 401 retry: rejections are over."""
+        self._flows.accepted(token)
 
     def stats(self) -> ProviderStats:
         """Counters and the current token facts (never the token itself)."""
-        return self._counters.stats(self._lifecycle.snapshot())
+        return self._flows.stats()
 
     async def aclose(self) -> None:
         """Stop background work and close the endpoint's HTTP client; idempotent."""
-        self._closed = True
+        self._flows.closed = True
         loop = asyncio.get_running_loop()
         tasks = [
             task
@@ -176,54 +130,44 @@ class TokenProvider:
         if isinstance(self._endpoint, _AsyncClosable):
             await self._endpoint.aclose()
 
-    @property
-    def closed(self) -> bool:
-        """Whether `aclose()` was called."""
-        return self._closed
+    # --- the driver ------------------------------------------------------------------------------
 
-    # --- the shared fetch ------------------------------------------------------------------------
+    async def _run(self, flow: Flow[T]) -> T:
+        run = FlowRun(flow)
+        while (step := run.next_step()) is not None:
+            try:
+                run.reply(await self._perform(step))
+            except BaseException as exc:  # the flow decides; it re-raises what it cannot handle
+                run.fail(exc)
+        return run.result
 
-    def _launch(self, ticket: FetchTicket) -> asyncio.Task[None]:
-        self._events.fetch_started(ticket)
+    async def _perform(self, step: flow.Step) -> object:
+        if isinstance(step, flow.AwaitSettled):
+            # asyncio.wait never cancels what it waits for: a cancelled caller leaves the
+            # shared fetch running for the others.
+            await asyncio.wait({self._task_of(step.ticket_number)})
+        elif isinstance(step, flow.Launch):
+            self._launch(step.ticket)
+        elif isinstance(step, flow.Request):
+            return await self._endpoint.request_token(self._key.scopes)
+        elif isinstance(step, flow.SleepUntil):
+            await self._sleep(max(0.0, step.deadline - self._clock.monotonic()))
+        elif isinstance(step, flow.Pause):
+            await self._pause(step.deadline)
+        elif isinstance(step, flow.LoadCache):
+            return await self._cache.load(self._key)
+        elif isinstance(step, flow.StoreCache):
+            await self._cache.store(self._key, step.token)
+        elif isinstance(step, flow.DiscardCache):
+            await self._cache.discard(self._key, step.fingerprint)
+        return None
+
+    def _launch(self, ticket: FetchTicket) -> None:
         task = asyncio.get_running_loop().create_task(
-            self._run_fetch(ticket), name=f"ozon-mcp token request #{ticket.number}"
+            self._run(self._flows.fetch(ticket)), name=f"ozon-mcp token request #{ticket.number}"
         )
         self._fetch = _Fetch(ticket, task)
         self._signal_change()
-        return task
-
-    async def _run_fetch(self, ticket: FetchTicket) -> None:
-        try:
-            response = await self._endpoint.request_token(self._key.scopes)
-        except asyncio.CancelledError:
-            self._abandon(ticket)
-            raise
-        except Exception as exc:
-            # Endpoints return expected failures; anything raised is a bug, but the lifecycle
-            # must still hear about the ticket or every caller would wait forever.
-            response = FetchFailure(
-                FailureKind.TRANSIENT,
-                f"the token endpoint adapter failed unexpectedly ({type(exc).__name__})",
-            )
-        if self._lifecycle.in_flight != ticket:
-            return  # abandoned meanwhile (the provider moved to another event loop)
-        if isinstance(response, TokenGrant):
-            outcome = self._lifecycle.token_received(ticket, response)
-        else:
-            outcome = self._lifecycle.fetch_failed(ticket, response)
-        self._events.fetch_settled(outcome, self._lifecycle.current_token())
-        self._signal_change()
-        if outcome.token is not None:
-            try:
-                await self._cache.store(self._key, outcome.token)
-            except Exception as exc:
-                self._events.cache_failed("store", exc)
-
-    def _abandon(self, ticket: FetchTicket) -> None:
-        if self._lifecycle.in_flight == ticket:
-            self._lifecycle.abandon_fetch(ticket)
-            self._events.fetch_abandoned(ticket)
-            self._signal_change()
 
     def _task_of(self, ticket_number: int) -> asyncio.Task[None]:
         fetch = self._fetch
@@ -231,43 +175,17 @@ class TokenProvider:
             raise RuntimeError(f"token request #{ticket_number} has no task on this event loop")
         return fetch.task
 
-    @staticmethod
-    async def _wait_for(task: asyncio.Task[None]) -> None:
-        # asyncio.wait never cancels what it waits for: a cancelled caller leaves the shared
-        # fetch running for the others.
-        await asyncio.wait({task})
+    async def _pause(self, deadline: float | None) -> None:
+        """Wait until `deadline` or until something changes, whichever comes first.
 
-    # --- the background refresher ----------------------------------------------------------------
-
-    def _ensure_refresher(self) -> None:
-        self._check_open()
-        if self._refresher is None or self._refresher.done():
-            self._refresher = asyncio.get_running_loop().create_task(
-                self._refresh_loop(), name="ozon-mcp token refresher"
-            )
-            self._refresher.add_done_callback(self._refresher_ended)
-
-    async def _refresh_loop(self) -> None:
-        first = True
-        while not self._closed:
-            changed = self._change_event()
-            changed.clear()
-            step = self._lifecycle.start() if first else self._lifecycle.next_background_step()
-            first = False
-            if isinstance(step, StartFetch):
-                await self._wait_for(self._launch(step.ticket))
-            elif isinstance(step, AwaitFetch):
-                await self._wait_for(self._task_of(step.ticket_number))
-            elif isinstance(step, WaitUntil):
-                token = self._lifecycle.current_token()
-                if token is not None and step.deadline == token.refresh_at:
-                    self._events.refresh_scheduled(token)
-                await self._pause(step.deadline, changed)
-            elif isinstance(step, Idle):
-                await changed.wait()
-
-    async def _pause(self, deadline: float, changed: asyncio.Event) -> None:
-        """Wait until `deadline` or until something changes, whichever comes first."""
+        Clearing the event here is safe: the flow computed this step from the current state
+        without awaiting, so no change can have happened since.
+        """
+        changed = self._change_event()
+        changed.clear()
+        if deadline is None:
+            await changed.wait()
+            return
         delay = deadline - self._clock.monotonic()
         if delay <= 0:
             await asyncio.sleep(0)
@@ -280,6 +198,16 @@ class TokenProvider:
             for helper in (waker, sleeper):
                 helper.cancel()
             await asyncio.gather(waker, sleeper, return_exceptions=True)
+
+    # --- the background refresher ----------------------------------------------------------------
+
+    def _ensure_refresher(self) -> None:
+        self._flows.check_open()
+        if self._refresher is None or self._refresher.done():
+            self._refresher = asyncio.get_running_loop().create_task(
+                self._run(self._flows.background()), name="ozon-mcp token refresher"
+            )
+            self._refresher.add_done_callback(self._refresher_ended)
 
     def _refresher_ended(self, task: asyncio.Task[None]) -> None:
         if task.cancelled():
@@ -295,7 +223,7 @@ class TokenProvider:
     # --- event loop binding ----------------------------------------------------------------------
 
     def _bind_to_running_loop(self) -> None:
-        self._check_open()
+        self._flows.check_open()
         loop = asyncio.get_running_loop()
         if loop is self._loop:
             return
@@ -311,7 +239,7 @@ class TokenProvider:
         fetch = self._fetch
         if fetch is not None and not fetch.task.done():
             # The old loop can no longer finish this request: let the new loop start afresh.
-            self._abandon(fetch.ticket)
+            self._flows.abandon(fetch.ticket)
         self._fetch = None
         self._refresher = None
         self._loop = loop
@@ -325,32 +253,3 @@ class TokenProvider:
     def _signal_change(self) -> None:
         if self._changed is not None:
             self._changed.set()
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise ProviderClosedError("the token provider is closed; create a new one")
-
-    # --- cache and invalidation helpers ----------------------------------------------------------
-
-    async def _adopt_from_cache(self) -> None:
-        try:
-            cached = await self._cache.load(self._key)
-        except Exception as exc:
-            self._events.cache_failed("load", exc)
-            return
-        if cached is None or cached.fingerprint in self._recently_invalidated:
-            return
-        current = self._lifecycle.current_token()
-        if current is not None and current.fingerprint == cached.fingerprint:
-            return
-        if self._lifecycle.adopt(cached):
-            self._events.adopted(cached)
-            self._signal_change()
-
-    def _fingerprint_of(self, token: AccessToken | str) -> str:
-        if isinstance(token, AccessToken):
-            return token.fingerprint
-        current = self._lifecycle.current_token()
-        if current is not None and token == current.fingerprint:
-            return token
-        return token_fingerprint(token)

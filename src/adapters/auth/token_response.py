@@ -26,7 +26,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, SecretStr, StrictStr, ValidationError
 
 from ozon_mcp.adapters.auth.jwt import read_jwt_exp
-from ozon_mcp.adapters.auth.redaction import ScrubText, plain_text
+from ozon_mcp.adapters.auth.redaction import ScrubText
 from ozon_mcp.domain.errors import FailureKind
 from ozon_mcp.domain.ports import FetchFailure, TokenGrant, TokenResponse
 from ozon_mcp.domain.retry import parse_retry_after
@@ -174,7 +174,7 @@ def _describe_error(raw: RawTokenResponse, error: _ErrorBody | None, scrub: Scru
         if error.error_description:
             text += f": {scrub(error.error_description)}"
         return text
-    snippet = scrub(plain_text(raw.body.decode("utf-8", errors="replace")), limit=120)
+    snippet = scrub(raw.body.decode("utf-8", errors="replace"), limit=120, markup=True)
     return f"{text}: {snippet}" if snippet else text
 
 

@@ -23,6 +23,12 @@ In-process use::
 Standalone: `python -m ozon_mcp.adapters.emulator --port 8080 [--generic] ...` prints the URL, the
 credentials and the env lines for `ozon-mcp serve`; Ctrl-C stops it.
 
+Any other spec: `EmulatorConfig(spec_path=...)` / `--spec PATH` serves that spec instead (OpenAPI
+3.x or Swagger 2.0): its routes and validation, its security (see `spec_security`: the token
+endpoint at the path of its client-credentials tokenUrl, form bodies and HTTP Basic accepted,
+tokens scoped as requested, 403 `insufficient_scope` for a token lacking an operation's scopes,
+open operations open). `RecordedRequest.scope` shows the scopes of each token issued or presented.
+
 HTTP control surface (JSON bodies; answers `{"ok": true}` unless noted, 400 `{"error"}` on bad
 input; these requests are not recorded in the request log):
 
@@ -58,6 +64,8 @@ input; these requests are not recorded in the request log):
     POST   /__emulator__/reports/fail     {"count": 1, "message": "..."}  next reports -> ERROR
     POST   /__emulator__/budget           {"daily_budget": 5}
     DELETE /__emulator__/budget           forget today's counted calls
+    POST   /__emulator__/reset            back to the state right after start (tests share
+                                             one emulator and reset it between tests)
 """
 
 from __future__ import annotations

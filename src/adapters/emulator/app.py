@@ -10,7 +10,7 @@ from .control import EmulatorControl
 from .control_api import CONTROL_PREFIX, control_routes
 from .operations import OperationsEndpoint
 from .state import EmulatorState
-from .token_endpoint import TOKEN_PATH, TokenEndpoint
+from .token_endpoint import TokenEndpoint
 from .transport import TransportCapture
 
 
@@ -18,7 +18,7 @@ def build_app(state: EmulatorState, control: EmulatorControl) -> ASGIApp:
     """Token endpoint, control surface, and every other path routed to the spec's operations."""
     starlette = Starlette(
         routes=[
-            Route(TOKEN_PATH, TokenEndpoint(state)),
+            Route(state.token_path, TokenEndpoint(state)),
             Mount(CONTROL_PREFIX, routes=control_routes(control)),
             Route("/{path:path}", OperationsEndpoint(state)),
         ]

@@ -6,6 +6,9 @@ import argparse
 import logging
 import sys
 
+from ozon_mcp.adapters.openapi.spec import LoadedSpec, load_spec
+from ozon_mcp.domain.errors import ConfigurationError
+
 from .config import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
@@ -16,6 +19,7 @@ from .config import (
 )
 from .control import EmulatorControl
 from .server import EmulatorStartError, serve_forever
+from .spec_security import SpecSecurity
 from .token_endpoint import TOKEN_PATH
 
 
@@ -68,6 +72,14 @@ def build_parser(prog: str = "python -m ozon_mcp.adapters.emulator") -> argparse
         help="also accept form-encoded token requests and HTTP Basic client auth",
     )
     parser.add_argument(
+        "--spec",
+        metavar="PATH",
+        help=(
+            "serve this OpenAPI/Swagger spec instead of Ozon's: its routes, validation and "
+            "security; the token endpoint at its tokenUrl path (form body and HTTP Basic)"
+        ),
+    )
+    parser.add_argument(
         "--report-delay",
         type=_seconds,
         default=DEFAULT_REPORT_DELAY,
@@ -88,17 +100,22 @@ def build_parser(prog: str = "python -m ozon_mcp.adapters.emulator") -> argparse
     return parser
 
 
-def banner(config: EmulatorConfig, base_url: str) -> str:
+def banner(config: EmulatorConfig, base_url: str, spec: LoadedSpec | None = None) -> str:
     """What the emulator prints once it listens: where, which credentials, the env lines."""
-    token_url = base_url + TOKEN_PATH
+    token_path = SpecSecurity(spec).token_path if spec is not None else TOKEN_PATH
+    token_url = base_url + token_path
     env = (
         f"OAUTH_CLIENT_ID={config.client_id} OAUTH_CLIENT_SECRET={config.secret_value} "
         f"OAUTH_TOKEN_URL={token_url} API_BASE_URL={base_url}"
     )
-    mode = "JSON, form and HTTP Basic" if config.generic else "JSON (as Ozon)"
+    if spec is not None:
+        env += f" OPENAPI_SPEC={config.spec_path}"
+    generic = config.generic or spec is not None
+    mode = "JSON, form and HTTP Basic" if generic else "JSON (as Ozon)"
+    title = f"Emulator of {spec.title!r}" if spec is not None else "Ozon Performance emulator"
     return "\n".join(
         [
-            f"Ozon Performance emulator listening on {base_url}",
+            f"{title} listening on {base_url}",
             f"  token endpoint: {token_url} ({mode})",
             f"  client_id:      {config.client_id}",
             f"  client_secret:  {config.secret_value}",
@@ -131,15 +148,17 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> int:
             daily_budget=args.daily_budget,
             host=args.host,
             port=args.port,
+            spec_path=args.spec,
         )
-    except ValueError as exc:
+        spec = load_spec(args.spec) if args.spec else None
+    except (ValueError, ConfigurationError) as exc:
         parser.error(str(exc))  # exits with status 2
 
     def ready(base_url: str, control: EmulatorControl) -> None:
-        print(banner(config, base_url), flush=True)
+        print(banner(config, base_url, spec), flush=True)
 
     try:
-        serve_forever(config, ready)
+        serve_forever(config, ready, spec)
     except EmulatorStartError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -27,6 +27,12 @@ class EmulatorClock:
         with self._lock:
             self._offset += seconds
 
+    def rewind(self) -> None:
+        """Back to real time; only for `EmulatorState.reset`, which also forgets everything
+        that was stamped with the advanced clock (tokens, reports, the budget day)."""
+        with self._lock:
+            self._offset = 0.0
+
     @property
     def offset(self) -> float:
         """How far the clock has been advanced in total, in seconds."""

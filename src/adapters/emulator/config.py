@@ -35,6 +35,8 @@ class EmulatorConfig:
     host: str = "127.0.0.1"
     port: int = 0
     request_log_size: int = DEFAULT_REQUEST_LOG_SIZE
+    # Serve this spec (JSON/YAML path) instead of the bundled Ozon one; implies `generic`.
+    spec_path: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.client_secret, SecretStr):

@@ -135,6 +135,12 @@ class EmulatorControl:
         """Forget the calls counted today."""
         self._state.budget.reset()
 
+    def reset(self) -> None:
+        """Back to the state right after start, as a fresh emulator on the same port: no
+        faults, tokens, reports, counted calls or log entries; the configured token lifetime,
+        report delay and budget; the clock at real time. Lets tests share one emulator."""
+        self._state.reset()
+
     # -- observation ----------------------------------------------------------------------
     @property
     def requests(self) -> list[RecordedRequest]:

@@ -64,6 +64,7 @@ def control_routes(control: EmulatorControl) -> list[Route]:
         ),
         ("/budget", "POST", lambda c, b: c.set_daily_budget(int(b["daily_budget"]))),
         ("/budget", "DELETE", lambda c, b: c.reset_daily_budget()),
+        ("/reset", "POST", lambda c, b: c.reset()),
     ]
     return [Route(path, endpoint(handler), methods=[method]) for path, method, handler in table]
 

@@ -64,7 +64,7 @@ class OperationsEndpoint:
             self._record(request, match.operation, None, None)
             return
         status = outcome.status_code if isinstance(outcome, Response) else None
-        self._record(request, match.operation, fingerprint, status)
+        self._record(request, match.operation, fingerprint, status, scope=self._scope_of(request))
         if isinstance(outcome, Response):
             outcome.headers["x-o3-trace-id"] = secrets.token_hex(8)
         await deliver(outcome, scope, receive, send)
@@ -76,8 +76,8 @@ class OperationsEndpoint:
         raw_token = raw_token.strip() if scheme.lower() == "bearer" else ""
         fingerprint = token_fingerprint(raw_token) if raw_token else None
         try:
-            record = self._authenticate(raw_token)
-            decision = self._state.budget.spend(record.client_id)
+            account = self._admit(request, operation, raw_token)
+            decision = self._state.budget.spend(account)
             if not decision.allowed:
                 raise ApiError(
                     429,
@@ -89,9 +89,26 @@ class OperationsEndpoint:
                 injected = await _inject(fault, self._state.pauses, request)
                 if injected is not None:
                     return injected, fingerprint
-            return await self._perform(request, match, record.client_id), fingerprint
+            return await self._perform(request, match, account), fingerprint
         except ApiError as exc:
             return exc.to_response(), fingerprint
+
+    def _admit(self, request: Request, operation: Operation, raw_token: str) -> str:
+        """The account the call counts against, once the spec's security admits it (anyspec:
+        open operations need nothing; scopes are checked)."""
+        security = self._state.security.of(operation.method, operation.path)
+        admission = self._state.security.admit(security, request, raw_token, self._state.tokens)
+        if admission is None:  # the spec declares no security (Ozon's): a valid bearer token
+            return self._authenticate(raw_token).client_id
+        return admission.account
+
+    def _scope_of(self, request: Request) -> str | None:
+        """The scopes of the bearer token presented, if the emulator issued it."""
+        scheme, _, raw_token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not raw_token.strip():
+            return None
+        _status, record = self._state.tokens.check(raw_token.strip())
+        return " ".join(sorted(record.scopes)) if record is not None else None
 
     def _authenticate(self, raw_token: str) -> IssuedToken:
         if not raw_token:
@@ -126,6 +143,7 @@ class OperationsEndpoint:
         fingerprint: str | None,
         status: int | None,
         kind: str = "api",
+        scope: str | None = None,
     ) -> None:
         entry = RecordedRequest(
             time=self._state.clock.wall(),
@@ -138,6 +156,7 @@ class OperationsEndpoint:
             status=status,
             query=request.url.query,
             kind="other" if kind == "other" else "api",
+            scope=scope,
         )
         self._state.log.record(entry)
         log.info(

@@ -92,6 +92,13 @@ class ReportStore:
         with self._lock:
             self._delay = float(seconds)
 
+    def clear(self, delay: float) -> None:
+        """Forget every report and pending failure; new reports take `delay` seconds."""
+        with self._lock:
+            self._reports.clear()
+            self._failures.clear()
+            self._delay = float(delay)
+
     def fail_next(self, count: int, message: str) -> None:
         """Make the next `count` submitted reports end in ERROR with `message`."""
         with self._lock:

@@ -30,6 +30,8 @@ class RecordedRequest:
     status: int | None
     query: str = ""
     kind: Literal["token", "api", "other"] = "api"
+    # The scopes of the token issued (token request) or presented (API call), space-separated.
+    scope: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (for the HTTP control surface)."""

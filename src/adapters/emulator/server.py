@@ -23,7 +23,6 @@ from .app import build_app
 from .config import EmulatorConfig
 from .control import EmulatorControl
 from .state import EmulatorState
-from .token_endpoint import TOKEN_PATH
 
 log = logging.getLogger("ozon_mcp.emulator")
 
@@ -39,7 +38,7 @@ def make_server(
     config: EmulatorConfig, spec: LoadedSpec | None = None
 ) -> tuple[uvicorn.Server, EmulatorControl, EmulatorState]:
     """A configured, not yet started uvicorn server for the emulator, its control and state."""
-    state = EmulatorState(config, spec if spec is not None else load_spec())
+    state = EmulatorState(config, spec if spec is not None else load_spec(config.spec_path))
     control = EmulatorControl(state)
     uv_config = uvicorn.Config(
         build_app(state, control),
@@ -79,7 +78,7 @@ class EmulatorHandle:
     @property
     def token_url(self) -> str:
         """The token endpoint URL (`OAUTH_TOKEN_URL`)."""
-        return self.base_url + TOKEN_PATH
+        return self.base_url + self._runner.token_path
 
     @property
     def port(self) -> int:
@@ -93,6 +92,7 @@ class EmulatorHandle:
             "OAUTH_CLIENT_SECRET": self.config.secret_value,
             "OAUTH_TOKEN_URL": self.token_url,
             "API_BASE_URL": self.base_url,
+            **({"OPENAPI_SPEC": self.config.spec_path} if self.config.spec_path else {}),
         }
 
     @property
@@ -129,6 +129,7 @@ class _ServerThread:
     ) -> None:
         self.server = server
         self._state = state
+        self.token_path = state.token_path  # where the spec's tokenUrl points
         self.failures: list[BaseException] = []
         self.ready = threading.Event()  # set once listening, or once the start failed
         self.finished = threading.Event()  # set when serving is over (just before the thread ends)

@@ -16,6 +16,7 @@ from .faults import FaultBoard
 from .reports import ReportStore
 from .requestlog import RequestLog
 from .spec_index import OperationIndex
+from .spec_security import SpecSecurity
 from .synth import Synthesizer
 from .tokens import TokenRegistry
 from .validation import SpecValidator
@@ -69,6 +70,11 @@ class EmulatorState:
         self.config = config
         self.spec = spec
         self.index = OperationIndex(spec)
+        # Who may call what, and where the token endpoint listens (the spec's tokenUrl path).
+        self.security = SpecSecurity(spec)
+        self.token_path = self.security.token_path
+        # Form bodies and HTTP Basic at the token endpoint: asked for, or any spec but Ozon's.
+        self.accepts_rfc6749 = config.generic or config.spec_path is not None
         self.validator = SpecValidator(spec)
         synthesizer = Synthesizer(spec, self.validator)
         # Computed and serialized once: answers are deterministic and the spec does not change.
@@ -87,3 +93,15 @@ class EmulatorState:
         self.budget = DailyBudget(self.clock, config.daily_budget)
         self.reports = ReportStore(self.clock, config.report_delay)
         self.pauses = Pauses()
+
+    def reset(self) -> None:
+        """Back to the state right after start (the spec tables and the port are kept)."""
+        config = self.config
+        self.faults.clear()
+        self.tokens.forget_all()
+        self.token_settings.set(config.expires_in)
+        self.reports.clear(config.report_delay)
+        self.budget.set_limit(config.daily_budget)
+        self.budget.reset()
+        self.log.clear()
+        self.clock.rewind()

@@ -83,17 +83,28 @@ class TokenEndpoint:
         if scripted is not None:
             return await self._scripted(request, raw, scripted, body_format, client_auth)
         issued: str | None = None
+        granted: str | None = None
         try:
             if request.method != "POST":
                 raise OAuthError(405, "invalid_request", "use POST", {"Allow": "POST"})
-            client_id = self._authenticate(_parse(request, raw, body_format, state.config.generic))
+            token_request = _parse(request, raw, body_format, state.accepts_rfc6749)
+            client_id = self._authenticate(token_request)
             lifetime = state.token_settings.get()
-            issued = state.tokens.issue(client_id, lifetime)
-            answer = {"access_token": issued, "expires_in": lifetime, "token_type": "Bearer"}
+            scope = token_request.fields.get("scope")
+            scopes = frozenset(scope.split()) if isinstance(scope, str) else frozenset()
+            issued = state.tokens.issue(client_id, lifetime, scopes)
+            answer: dict[str, object] = {
+                "access_token": issued,
+                "expires_in": lifetime,
+                "token_type": "Bearer",
+            }
+            if scopes:  # RFC 6749 section 5.1: the scope granted
+                granted = " ".join(sorted(scopes))
+                answer["scope"] = granted
             response = json_response(answer, 200, NO_STORE)
         except OAuthError as exc:
             response = exc.to_response()
-        self._record(request, response.status_code, body_format, client_auth, issued)
+        self._record(request, response.status_code, body_format, client_auth, issued, granted)
         return response
 
     async def _scripted(
@@ -175,6 +186,7 @@ class TokenEndpoint:
         body_format: BodyFormat | None,
         client_auth: ClientAuth | None,
         issued: str | None,
+        scope: str | None = None,
     ) -> None:
         fingerprint = token_fingerprint(issued) if issued else None
         entry = RecordedRequest(
@@ -188,6 +200,7 @@ class TokenEndpoint:
             status=status,
             query=request.url.query,
             kind="token",
+            scope=scope,
         )
         self._state.log.record(entry, issued_token=issued is not None)
         log.info(

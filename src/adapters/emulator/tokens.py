@@ -41,6 +41,7 @@ class IssuedToken:
     client_id: str
     lifetime: int
     expires_at: float  # emulator monotonic clock
+    scopes: frozenset[str] = frozenset()  # granted at the token request (`scope` parameter)
 
 
 class TokenRegistry:
@@ -53,7 +54,7 @@ class TokenRegistry:
         self._tokens: dict[str, IssuedToken] = {}
         self._revoked: set[str] = set()
 
-    def issue(self, client_id: str, lifetime: int) -> str:
+    def issue(self, client_id: str, lifetime: int, scopes: frozenset[str] = frozenset()) -> str:
         """Create, remember and return a new token valid for `lifetime` seconds."""
         issued_at = self._clock.wall()
         payload = {
@@ -63,12 +64,15 @@ class TokenRegistry:
             "exp": int(issued_at) + lifetime,
             "jti": uuid.uuid4().hex,
         }
+        if scopes:
+            payload["scope"] = " ".join(sorted(scopes))
         raw = self._encode(payload)
         record = IssuedToken(
             fingerprint=token_fingerprint(raw),
             client_id=client_id,
             lifetime=lifetime,
             expires_at=self._clock.monotonic() + lifetime,
+            scopes=scopes,
         )
         with self._lock:
             self._tokens[raw] = record
@@ -93,6 +97,12 @@ class TokenRegistry:
             fresh = set(self._tokens) - self._revoked
             self._revoked |= fresh
         return len(fresh)
+
+    def forget_all(self) -> None:
+        """Forget every token issued (they become unknown, as for a restarted server)."""
+        with self._lock:
+            self._tokens.clear()
+            self._revoked.clear()
 
     def issued(self) -> list[str]:
         """Every raw token issued so far, oldest first (tests check none of them leaks)."""

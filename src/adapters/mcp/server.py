@@ -13,24 +13,27 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from mcp import types
+from mcp import MCPError, types
 from mcp.server import Server, ServerRequestContext
 
+from ozon_mcp.adapters.auth.redaction import Scrubber
+from ozon_mcp.adapters.mcp.report_tool import ReportTool
 from ozon_mcp.adapters.mcp.status import AUTH_STATUS_TOOL, auth_status_result
 from ozon_mcp.adapters.mcp.upstream import UpstreamClient, UpstreamError, UpstreamRequest
 from ozon_mcp.adapters.openapi import (
     ArgumentError,
     OperationTool,
     SpecError,
-    render_response,
     scrub,
 )
+from ozon_mcp.adapters.openapi.results import render_response_off_loop
 from ozon_mcp.domain.errors import TokenAcquisitionError
 
 log = logging.getLogger("ozon_mcp.server")
 
 StatusSource = Callable[[], Mapping[str, Any]]
-SecretSource = Callable[[], Sequence[str]]
+# The product's scrubber (or, in tests, the plain list of secrets to hide).
+SecretSource = Callable[[], Sequence[str] | Scrubber]
 
 
 @dataclass(frozen=True)
@@ -42,11 +45,22 @@ class ServerHooks:
     secrets: SecretSource
     start_background: Callable[[], Awaitable[None]]
     max_response_bytes: int = 100_000
+    # anyspec: why a tool cannot be called with the configured credentials (None: it can).
+    unavailable: Callable[[str], str | None] = lambda _name: None
 
 
 def _text(text: str, *, is_error: bool = False) -> types.CallToolResult:
     return types.CallToolResult(
         content=[types.TextContent(type="text", text=text)], is_error=is_error
+    )
+
+
+def unknown_tool(name: str) -> MCPError:
+    """The JSON-RPC error for a `tools/call` naming no published tool (MCP spec: -32602)."""
+    return MCPError(
+        code=types.INVALID_PARAMS,
+        message=f"Unknown tool: {name}; call tools/list for the available tools",
+        data={"tool": name},
     )
 
 
@@ -91,8 +105,16 @@ class ToolRouter:
             return tool.input_schema
         return AUTH_STATUS_TOOL.input_schema if name == AUTH_STATUS_TOOL.name else None
 
+    def knows(self, name: str) -> bool:
+        """Whether `name` is one of the tools this server publishes."""
+        return self.input_schema(name) is not None
+
     async def call(self, name: str, arguments: Mapping[str, Any] | None) -> types.CallToolResult:
-        """Run one tool call; never raises (an escaping exception would leak text to clients)."""
+        """Run one tool call; raises only MCPError(INVALID_PARAMS) for a tool that does not
+        exist (the MCP spec makes that a protocol error, not a tool result); every other
+        failure is an error result (an escaping exception would leak text to clients)."""
+        if not self.knows(name):
+            raise unknown_tool(name)
         try:
             return await self._call(name, arguments or {})
         except Exception:  # the last line of defence: the log has the details
@@ -102,11 +124,10 @@ class ToolRouter:
     async def _call(self, name: str, arguments: Mapping[str, Any]) -> types.CallToolResult:
         tool = self._tools.get(name)
         if tool is None:
-            if name == AUTH_STATUS_TOOL.name:
-                return auth_status_result(self._hooks.auth_status())
-            return _text(
-                f"unknown tool {name!r}; call tools/list for the available tools", is_error=True
-            )
+            return auth_status_result(self._hooks.auth_status())  # `knows` let nothing else in
+        missing = self._hooks.unavailable(name)  # anyspec: no request without its credential
+        if missing is not None:
+            return _text(f"{name} cannot be called: {missing}", is_error=True)
         try:
             prepared = tool.prepare_request(arguments)
         except ArgumentError as exc:
@@ -121,6 +142,10 @@ class ToolRouter:
             headers=tuple(prepared.headers.items()),
             json_body=prepared.json_body,
             has_body=prepared.json_body is not None,
+            form=prepared.form,
+            files=prepared.files,
+            multipart=prepared.multipart,
+            tool=name,
         )
         try:
             response = await self._hooks.upstream.send(request)
@@ -128,7 +153,7 @@ class ToolRouter:
             return self._safe(f"{name}: no access token: {exc.message}", is_error=True)
         except UpstreamError as exc:
             return self._safe(f"{name}: {exc}", is_error=True)
-        rendered = render_response(
+        rendered = await render_response_off_loop(
             response.status,
             response.content_type,
             response.body,
@@ -137,12 +162,7 @@ class ToolRouter:
             secrets=self._hooks.secrets(),  # scrubbed before the cut: no fragment survives it
         )
         text = rendered.text  # render_response already removed every secret form
-        if response.truncated_bytes:
-            read = len(response.body)
-            text += (
-                f"\n[the answer had {read + response.truncated_bytes} bytes; ozon-mcp read only "
-                f"the first {read}]"
-            )
+        text += response.shortfall_note()
         structured = rendered.structured
         validator = tool.output_validator
         if validator is not None and not rendered.is_error:
@@ -170,16 +190,22 @@ def build_server(
     name: str = "ozon-mcp",
     version: str = "",
     instructions: str | None = None,
+    reports: ReportTool | None = None,
 ) -> Server[ToolRouter]:
-    """The MCP server for the router's tools; its lifespan starts the token provider."""
+    """The MCP server for the router's tools; its lifespan starts the token provider.
+
+    `reports` adds the `get_campaign_statistics` tool and its `ozon-mcp://reports/` resources.
+    """
     hooks = router.hooks
-    listed = types.ListToolsResult(tools=router.wire_tools)
+    listed = types.ListToolsResult(
+        tools=router.wire_tools + ([reports.wire_tool] if reports is not None else [])
+    )
 
     @asynccontextmanager
     async def lifespan(_server: Server[ToolRouter]) -> AsyncIterator[ToolRouter]:
         # The token is requested in the background: list_tools must answer at once even when
-        # the token endpoint is slow or down. Closing is the owner's job (the runtime), since
-        # in-process clients enter this lifespan once per session.
+        # the token endpoint is slow or down. Closing is the container's job (its one close
+        # path), since in-process clients enter this lifespan once per session.
         await hooks.start_background()
         yield router
 
@@ -189,9 +215,16 @@ def build_server(
         return listed
 
     async def call_tool(
-        _ctx: ServerRequestContext[ToolRouter], params: types.CallToolRequestParams
+        ctx: ServerRequestContext[ToolRouter], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
+        if reports is not None and params.name == reports.name:
+            return await reports.call(ctx, params.arguments)
         return await router.call(params.name, params.arguments)
+
+    def input_schema(tool_name: str) -> Mapping[str, Any] | None:
+        if reports is not None and tool_name == reports.name:
+            return reports.input_schema
+        return router.input_schema(tool_name)
 
     return Server(
         name,
@@ -200,5 +233,7 @@ def build_server(
         lifespan=lifespan,
         on_list_tools=list_tools,
         on_call_tool=call_tool,
-        get_tool_input_schema=router.input_schema,
+        get_tool_input_schema=input_schema,
+        on_list_resources=reports.resources.list_resources if reports is not None else None,
+        on_read_resource=reports.resources.read_resource if reports is not None else None,
     )

@@ -13,7 +13,8 @@ AUTH_STATUS_TOOL = types.Tool(
     title="Authentication status",
     description=(
         "Shows the upstream OAuth token state: state, seconds to expiry, token requests made, "
-        "cache hits, refreshes, failures and the last error. Never shows the token."
+        "cache hits, refreshes, failures and the last error, and today's upstream request "
+        "budget (used, remaining, when it resets). Never shows the token."
     ),
     input_schema={"type": "object", "properties": {}, "additionalProperties": False},
     annotations=types.ToolAnnotations(

@@ -7,7 +7,10 @@ Path values are percent-encoded per segment (`safe=""`), so an argument can neve
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import math
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -25,8 +28,13 @@ DEFAULT_STYLE: dict[str, str] = {
     "header": "simple",
     "cookie": "form",
 }
+FORM_MEDIA_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 _PATH_VARIABLE = re.compile(r"{([^{}/]+)}")
 _UNSAFE_HEADER_CHARACTERS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+MAX_URL_LENGTH = 65_000  # the HTTP client refuses 65,536 and more
+_MAX_BITS = 10_000  # about 3,000 decimal digits; Python will not print more than 4,300
+# Segments that URL normalisation merges or removes (RFC 3986 5.2.4).
+_DOT_OR_EMPTY_SEGMENTS = frozenset({"", ".", ".."})
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,14 @@ class BodyBinding:
     required: bool
     fields: tuple[tuple[str, str], ...] = ()
     argument: str | None = None
+    # Form bodies (`application/x-www-form-urlencoded`, `multipart/form-data`): the properties
+    # that are files, given as base64 arguments and sent as multipart file parts.
+    files: tuple[str, ...] = ()
+
+    @property
+    def is_form(self) -> bool:
+        """Whether the body is sent form-encoded or multipart instead of as JSON."""
+        return self.media_type.split(";")[0].strip().lower() in FORM_MEDIA_TYPES
 
 
 @dataclass(frozen=True)
@@ -65,6 +81,11 @@ class PreparedRequest:
     query: tuple[tuple[str, str], ...] = ()
     headers: dict[str, str] = field(default_factory=dict)
     json_body: Any | None = None
+    # A form body instead of JSON: (field, text) pairs in order (repeated for arrays), and the
+    # file parts of a multipart body as (field, content).
+    form: tuple[tuple[str, str], ...] | None = None
+    files: tuple[tuple[str, bytes], ...] = ()
+    multipart: bool = False  # the form goes as multipart/form-data, even without files
 
     def url(self, base_url: str) -> str:
         """The full URL under `base_url` (query encoded with %20 for spaces)."""
@@ -80,6 +101,8 @@ def build_request(
     arguments: Mapping[str, Any],
 ) -> PreparedRequest:
     """Assemble the request from arguments already validated against the input schema."""
+    for name, value in arguments.items():
+        _check_json_value(name, value)
     path = _fill_path(path_template, parameters, arguments)
     query: list[tuple[str, str]] = []
     headers: dict[str, str] = {}
@@ -99,10 +122,104 @@ def build_request(
                 cookies.append(f"{binding.name}={quote(_simple(binding, value), safe='')}")
     if cookies:
         headers["Cookie"] = "; ".join(cookies)
+    if body is not None and body.is_form:
+        form, files = _form_body(body, arguments)
+        if form is not None and body.media_type.startswith(FORM_MEDIA_TYPES[0]):
+            headers["Content-Type"] = FORM_MEDIA_TYPES[0]  # multipart: the client adds a boundary
+        multipart = not body.media_type.startswith(FORM_MEDIA_TYPES[0])
+        return PreparedRequest(
+            method.upper(), path, tuple(query), headers, None, form, files, multipart
+        )
     json_body = _body(body, arguments)
     if json_body is not None and body is not None:
         headers["Content-Type"] = body.media_type
-    return PreparedRequest(method.upper(), path, tuple(query), headers, json_body)
+    prepared = PreparedRequest(method.upper(), path, tuple(query), headers, json_body)
+    _check_url_length(prepared, parameters, arguments)
+    return prepared
+
+
+def _check_json_value(argument: str, value: Any) -> None:
+    """Refuse what JSON cannot carry, naming the argument: NaN and Infinity (Python's encoder
+    would send them as invalid JSON) and integers too long to print (Python refuses to turn
+    them into text, which would fail deep inside the HTTP client)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            raise ArgumentError(
+                [
+                    f"argument {argument!r}: {item!r} is not a JSON number (NaN and Infinity "
+                    "are not allowed)"
+                ]
+            )
+        if isinstance(item, int) and not isinstance(item, bool) and item.bit_length() > _MAX_BITS:
+            raise ArgumentError(
+                [
+                    f"argument {argument!r}: the number is too large ({item.bit_length()} bits; "
+                    f"at most {_MAX_BITS} bits are sent)"
+                ]
+            )
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
+
+
+def _check_url_length(
+    prepared: PreparedRequest,
+    parameters: tuple[ParameterBinding, ...],
+    arguments: Mapping[str, Any],
+) -> None:
+    """A URL longer than the HTTP client accepts is refused naming the longest argument in it."""
+    length = len(prepared.url(""))
+    if length <= MAX_URL_LENGTH:
+        return
+    in_url = [b.argument for b in parameters if b.location in ("path", "query")]
+    longest = max(
+        (a for a in in_url if a in arguments),
+        key=lambda a: len(json.dumps(arguments[a], ensure_ascii=False, default=str)),
+        default=None,
+    )
+    which = f"argument {longest!r}" if longest else "the arguments"
+    raise ArgumentError(
+        [
+            f"{which}: the request URL would be {length} characters long; at most "
+            f"{MAX_URL_LENGTH} are allowed (send fewer or shorter values)"
+        ]
+    )
+
+
+def _form_body(
+    binding: BodyBinding, arguments: Mapping[str, Any]
+) -> tuple[tuple[tuple[str, str], ...] | None, tuple[tuple[str, bytes], ...]]:
+    """The fields and file parts of a form body; arrays repeat their field (`tag=a&tag=b`)."""
+    pairs: list[tuple[str, str]] = []
+    files: list[tuple[str, bytes]] = []
+    for argument, prop in binding.fields:
+        value = arguments.get(argument)
+        if value is None:
+            continue
+        if prop in binding.files:
+            try:
+                files.append((prop, base64.b64decode(str(value), validate=True)))
+            except (ValueError, binascii.Error):
+                raise ArgumentError(
+                    [f"argument {argument!r}: must be the file's content in base64"]
+                ) from None
+            continue
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            text = scalar_text(item)
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ArgumentError(
+                    [f"argument {argument!r}: contains an invalid Unicode code point"]
+                ) from None
+            pairs.append((prop, text))
+    if not pairs and not files and not binding.required:
+        return None, ()
+    return tuple(pairs), tuple(files)
 
 
 def scalar_text(value: Any) -> str:
@@ -121,6 +238,13 @@ def scalar_text(value: Any) -> str:
 def _fill_path(
     template: str, parameters: tuple[ParameterBinding, ...], arguments: Mapping[str, Any]
 ) -> str:
+    """The template with each variable filled, one `/`-separated segment at a time.
+
+    Every segment that holds a variable is checked after encoding: an empty, `.` or `..`
+    segment would be merged or removed by URL normalisation (in the HTTP client or a proxy),
+    moving the request to another endpoint, possibly outside the API base path. Such a value
+    is refused, naming the argument, whatever the parameter's style produced it.
+    """
     by_name = {b.name: b for b in parameters if b.location == "path"}
 
     def substitute(match: re.Match[str]) -> str:
@@ -137,7 +261,21 @@ def _fill_path(
         with _unicode_checked(binding):
             return _path_value(binding, value)
 
-    return _PATH_VARIABLE.sub(substitute, template)
+    segments = []
+    for segment in template.split("/"):
+        filled = _PATH_VARIABLE.sub(substitute, segment)
+        if filled in _DOT_OR_EMPTY_SEGMENTS and _PATH_VARIABLE.search(segment):
+            names = [by_name[n].argument for n in _PATH_VARIABLE.findall(segment) if n in by_name]
+            shown = ", ".join(repr(name) for name in names) or repr(segment)
+            raise ArgumentError(
+                [
+                    f"argument {shown}: this value would make the path segment {filled!r} "
+                    "(empty or a dot segment), which leaves the endpoint's path; give a "
+                    "non-empty value"
+                ]
+            )
+        segments.append(filled)
+    return "/".join(segments)
 
 
 @contextmanager

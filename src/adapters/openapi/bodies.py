@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ozon_mcp.adapters.openapi.binding import BodyBinding
+from ozon_mcp.adapters.openapi.binding import FORM_MEDIA_TYPES, BodyBinding
 from ozon_mcp.adapters.openapi.media import pick_json
 from ozon_mcp.adapters.openapi.naming import unique_argument
 from ozon_mcp.adapters.openapi.schema import SchemaConverter, follow_refs
@@ -62,9 +62,17 @@ def request_body(
     if picked is None:
         if not content:
             return BodyPart(None)
+        form = _form_media(content)
+        if form is not None:
+            return form_body(
+                form, content[form], body_pointer, converter, properties, required, body_required
+            )
         types = ", ".join(content)
         if body_required:
-            reason = f"its required request body is {types}; only JSON bodies are supported"
+            reason = (
+                f"its required request body is {types}; only JSON, form-encoded and multipart "
+                "bodies are supported"
+            )
             return BodyPart(None, unusable=reason)
         return BodyPart(
             None, warning=f"{body_pointer}: request body {types} is not JSON; it is never sent"
@@ -134,3 +142,86 @@ def _field_schema(prop: str, argument: str, schema: JsonObject) -> JsonObject:
     if not text:
         return {**schema, "description": "Request body field."}
     return schema
+
+
+def _form_media(content: Mapping[str, Any]) -> str | None:
+    """The form media type of a `content` map (form-encoded preferred), if it has one."""
+    for wanted in FORM_MEDIA_TYPES:
+        for media_type in content:
+            if media_type.split(";")[0].strip().lower() == wanted:
+                return media_type
+    return None
+
+
+def form_body(
+    media_type: str,
+    media: Any,
+    body_pointer: str,
+    converter: SchemaConverter,
+    properties: JsonObject,
+    required: list[str],
+    body_required: bool,
+) -> BodyPart:
+    """A form-encoded or multipart body whose fields are scalars, arrays of scalars or (in
+    multipart) files: each field one argument, a file as its content in base64."""
+    media_pointer = f"{body_pointer}/content/{escape_token(media_type)}"
+    raw_schema = media.get("schema", {}) if isinstance(media, dict) else {}
+    schema = converter.convert(raw_schema, f"{media_pointer}/schema")
+    shape = object_shape(schema, converter)
+    multipart = media_type.split(";")[0].strip().lower() == FORM_MEDIA_TYPES[1]
+    if shape is None:
+        reason = f"{media_pointer}/schema: a {media_type} body must be an object of fields"
+        if body_required:
+            return BodyPart(None, unusable=reason)
+        return BodyPart(None, warning=f"{reason}; it is never sent")
+    fields: list[tuple[str, str]] = []
+    files: list[str] = []
+    for prop, prop_schema in shape.properties.items():
+        resolved = converter.resolve_local(prop_schema) if isinstance(prop_schema, dict) else {}
+        kind = _form_field_kind(resolved, multipart)
+        if kind is None:
+            reason = (
+                f"{media_pointer}/schema/properties/{escape_token(prop)}: a form field must be a "
+                "string, number, boolean or an array of them"
+            )
+            return BodyPart(None, unusable=reason)
+        argument = unique_argument(prop, f"body_{prop}", properties)
+        if kind == "file":
+            files.append(prop)
+            text = resolved.get("description")
+            note = f"The content of the file `{prop}`, base64-encoded."
+            properties[argument] = {
+                "type": "string",
+                "contentEncoding": "base64",
+                "description": f"{note} {text}" if text else note,
+            }
+        else:
+            properties[argument] = _field_schema(prop, argument, prop_schema)
+        fields.append((argument, prop))
+        if prop in shape.required:
+            required.append(argument)
+    return BodyPart(
+        BodyBinding(media_type, body_required, fields=tuple(fields), files=tuple(files))
+    )
+
+
+_SCALAR_TYPES = frozenset({"string", "number", "integer", "boolean", "null"})
+
+
+def _form_field_kind(schema: JsonObject, multipart: bool) -> str | None:
+    """ "file", "value", or None when the field cannot be sent in a form."""
+    kinds = schema.get("type")
+    kind_list = [kinds] if isinstance(kinds, str) else list(kinds or [])
+    is_binary = schema.get("format") in ("binary", "base64") or "contentMediaType" in schema
+    if multipart and "string" in kind_list and is_binary:
+        return "file"
+    if not kind_list:
+        return "value" if not any(k in schema for k in ("properties", "items")) else None
+    if all(k in _SCALAR_TYPES for k in kind_list):
+        return "value"
+    if kind_list == ["array"] or set(kind_list) == {"array", "null"}:
+        items = schema.get("items")
+        item_kinds = items.get("type") if isinstance(items, dict) else None
+        item_list = [item_kinds] if isinstance(item_kinds, str) else list(item_kinds or [])
+        return "value" if item_list and all(k in _SCALAR_TYPES for k in item_list) else None
+    return None

@@ -16,7 +16,7 @@ from ozon_mcp.adapters.openapi.bodies import request_body
 from ozon_mcp.adapters.openapi.media import json_rank
 from ozon_mcp.adapters.openapi.naming import unique_argument
 from ozon_mcp.adapters.openapi.outputs import output_schema
-from ozon_mcp.adapters.openapi.schema import SchemaConverter, follow_refs
+from ozon_mcp.adapters.openapi.schema import SchemaConverter, follow_refs, portable_schema
 from ozon_mcp.adapters.openapi.spec import JsonObject, SpecError, escape_token
 from ozon_mcp.adapters.openapi.text import one_line, rewrite_doc_links, tidy, trim
 
@@ -135,8 +135,9 @@ def describe_operation(
             prose(operation.get("description")),
             description_limit,
         ),
-        input_schema=input_schema,
-        output_schema=output,
+        # Published schemas must load in strict validators (Ajv strict mode in TS clients).
+        input_schema=portable_schema(input_schema),
+        output_schema=portable_schema(output) if output is not None else None,
         parameters=tuple(bindings),
         body=body.binding,
         warnings=tuple(warnings),

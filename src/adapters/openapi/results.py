@@ -8,6 +8,7 @@ and secrets are scrubbed before any cut, so no fragment of one can survive at th
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import re
@@ -16,13 +17,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from html import unescape
 from typing import Any
-from urllib.parse import quote, quote_plus
 
+import anyio.to_thread
+
+from ozon_mcp.adapters.auth.redaction import REDACTED, Scrubber
 from ozon_mcp.adapters.openapi.text import one_line
 
 DEFAULT_LIMIT_BYTES = 100_000
 ERROR_MESSAGE_LIMIT = 500
-REDACTED = "[REDACTED]"
+_INLINE_RENDER_BYTES = 64 * 1024
+_ZIP_NOTE_ROOM = 300  # room kept for a file's truncation note (and the final one)
+__all__ = ["REDACTED", "RenderedResult", "render_response", "render_response_off_loop", "scrub"]
 
 _TEXT_TYPES = frozenset(
     {
@@ -64,12 +69,12 @@ def render_response(
     *,
     limit_bytes: int = DEFAULT_LIMIT_BYTES,
     operation: str,
-    secrets: Iterable[str] = (),
+    secrets: Iterable[str] | Scrubber = (),
 ) -> RenderedResult:
     """Render one upstream answer for the model; `secrets` never appear in the result."""
     if limit_bytes <= 0:
         raise ValueError("limit_bytes must be positive")
-    hidden = _secret_forms(secrets)
+    hidden = _as_scrubber(secrets)
     if not 200 <= status < 300:
         return RenderedResult(
             _error_text(status, content_type, body, operation, hidden), None, True
@@ -80,51 +85,64 @@ def render_response(
         return RenderedResult(text, None, False)
     kind = _kind(media_type, body)
     if kind == "json":
-        data = _json(body, charset)
+        non_finite: list[str] = []
+        data = _json(body, charset, non_finite)
         if data is not _NOT_JSON:
-            return _render_json(data, limit_bytes, hidden)
+            rendered = _render_json(data, limit_bytes, hidden)
+            if not non_finite:
+                return rendered
+            # NaN and Infinity are not JSON: clients would reject the structured content.
+            note = (
+                f"\n[the API sent {', '.join(sorted(set(non_finite)))}, which JSON does not "
+                "allow; shown as null]"
+            )
+            return RenderedResult(rendered.text + note, rendered.structured, False)
         kind = "text"
     if kind == "zip":
         text = _render_zip(operation, body, media_type, limit_bytes, hidden)
         return RenderedResult(text, None, False)
     if kind == "text":
-        text = _scrub_forms(body.decode(charset or "utf-8", errors="replace"), hidden)
+        text = hidden.redact(body.decode(charset or "utf-8", errors="replace"))
         return RenderedResult(_cut(text, limit_bytes), None, False)
     return RenderedResult(_describe_binary(operation, media_type, len(body)), None, False)
 
 
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    """Replace every occurrence of each secret (also URL- and JSON-escaped) with [REDACTED]."""
-    return _scrub_forms(text, _secret_forms(secrets))
+async def render_response_off_loop(
+    status: int,
+    content_type: str | None,
+    body: bytes,
+    *,
+    limit_bytes: int = DEFAULT_LIMIT_BYTES,
+    operation: str,
+    secrets: Iterable[str] | Scrubber = (),
+) -> RenderedResult:
+    """`render_response` in a worker thread when the body is large or an archive.
+
+    Parsing a megabyte of JSON or inflating ZIP members takes tens of milliseconds; on the
+    event loop that would stall every other call (and `auth_status`). Small answers, the usual
+    case, are rendered inline: a thread hop would cost more than the work.
+    """
+    render = functools.partial(
+        render_response,
+        status,
+        content_type,
+        body,
+        limit_bytes=limit_bytes,
+        operation=operation,
+        secrets=secrets,
+    )
+    if len(body) <= _INLINE_RENDER_BYTES and not body.startswith(b"PK"):
+        return render()
+    return await anyio.to_thread.run_sync(render)
 
 
-def _secret_forms(secrets: Iterable[str]) -> tuple[str, ...]:
-    """Each secret as it may appear in a body: raw, percent-encoded, JSON-escaped."""
-    forms: set[str] = set()
-    for secret in secrets:
-        if secret:
-            forms.update(
-                (secret, quote(secret, safe=""), quote_plus(secret), json.dumps(secret)[1:-1])
-            )
-    return tuple(sorted(forms, key=len, reverse=True))  # longest first: no partial leftovers
+def scrub(text: str, secrets: Iterable[str] | Scrubber) -> str:
+    """Replace every occurrence of each secret, in any encoding, with [REDACTED]."""
+    return _as_scrubber(secrets).redact(text)
 
 
-def _scrub_forms(text: str, forms: tuple[str, ...]) -> str:
-    for form in forms:
-        text = text.replace(form, REDACTED)
-    return text
-
-
-def _scrub_data(data: Any, forms: tuple[str, ...]) -> Any:
-    if not forms:
-        return data
-    if isinstance(data, str):
-        return _scrub_forms(data, forms)
-    if isinstance(data, list):
-        return [_scrub_data(item, forms) for item in data]
-    if isinstance(data, dict):
-        return {_scrub_forms(k, forms): _scrub_data(v, forms) for k, v in data.items()}
-    return data
+def _as_scrubber(secrets: Iterable[str] | Scrubber) -> Scrubber:
+    return secrets if isinstance(secrets, Scrubber) else Scrubber.of(secrets)
 
 
 def _media_type(content_type: str | None) -> tuple[str | None, str | None]:
@@ -167,21 +185,27 @@ def _kind(media_type: str | None, body: bytes) -> str:
 _NOT_JSON: Any = object()
 
 
-def _json(body: bytes, charset: str | None) -> Any:
+def _json(body: bytes, charset: str | None, non_finite: list[str] | None = None) -> Any:
+    """The parsed body, or _NOT_JSON; NaN/Infinity become None (named in `non_finite`)."""
+
+    def constant(name: str) -> None:
+        if non_finite is not None:
+            non_finite.append(name)
+
     try:
-        return json.loads(body.decode(charset or "utf-8-sig"))
-    except (UnicodeDecodeError, ValueError):
+        return json.loads(body.decode(charset or "utf-8-sig"), parse_constant=constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return _NOT_JSON
 
 
-def _render_json(data: Any, limit_bytes: int, forms: tuple[str, ...]) -> RenderedResult:
+def _render_json(data: Any, limit_bytes: int, hidden: Scrubber) -> RenderedResult:
     # Compact JSON: the C encoder (indent forces the pure-Python one, ~3x slower per call) and
     # fewer tokens for the model; structured content carries the same data for clients.
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    if any(form in text for form in forms):
+    if hidden.contains_secret(text):
         # Rare: the answer echoes a secret. Scrub the data itself, not only its rendering.
-        data = _scrub_data(data, forms)
-        text = _scrub_forms(json.dumps(data, ensure_ascii=False, separators=(",", ":")), forms)
+        data = hidden.redact_data(data)
+        text = hidden.redact(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
     structured = data if isinstance(data, dict) else {"result": data}
     if len(text.encode()) <= limit_bytes:
         return RenderedResult(text, structured, False)
@@ -203,45 +227,66 @@ def _cut(text: str, limit_bytes: int) -> str:
 
 
 def _render_zip(
-    operation: str, body: bytes, media_type: str | None, limit_bytes: int, forms: tuple[str, ...]
+    operation: str, body: bytes, media_type: str | None, limit_bytes: int, hidden: Scrubber
 ) -> str:
-    """List the archive and show its text files (CSV reports) within the size limit."""
+    """List the archive and show its text files (CSV reports) within the size limit.
+
+    Everything counts against the limit: the listing (at most a quarter of it, then "and N
+    more"), each file's heading and text, and one line for the files left out; so an archive
+    of ten thousand members renders no larger than one of two.
+    """
     try:
         archive = zipfile.ZipFile(io.BytesIO(body))
         members = [m for m in archive.infolist() if not m.is_dir()]
-    except (zipfile.BadZipFile, ValueError):
+    except (zipfile.BadZipFile, ValueError, OSError):
         return _describe_binary(operation, media_type or "application/zip", len(body))
-    listing = ", ".join(f"{m.filename} ({m.file_size} bytes)" for m in members)
-    parts = [f"ZIP archive of {len(body)} bytes with {len(members)} files: {listing}"]
-    budget = limit_bytes
-    overlap = max((len(form.encode()) for form in forms), default=0)
+    # Member names are server-chosen text like any other: an echoed secret can hide in them.
+    names = {id(m): hidden.redact(m.filename) for m in members}
+    head = f"ZIP archive of {len(body)} bytes with {len(members)} files: "
+    listed: list[str] = []
+    listing_room = max(limit_bytes // 4, 200) - len(head)
+    for index, member in enumerate(members):
+        entry = f"{names[id(member)]} ({member.file_size} bytes)"
+        if len(entry.encode()) + 2 > listing_room:
+            listed.append(f"and {len(members) - index} more (not listed: the size limit)")
+            break
+        listed.append(entry)
+        listing_room -= len(entry.encode()) + 2
+    parts = [head + ", ".join(listed)]
+    budget = limit_bytes - len(parts[0].encode())
+    overlap = hidden.longest
+    left_out = 0
     for member in members:
         if not member.filename.lower().endswith(_TEXT_FILE_SUFFIXES):
             continue
-        if budget <= 0:
-            parts.append(f"=== {member.filename}: not shown, the size limit was reached ===")
+        heading = f"=== {names[id(member)]} ===\n"
+        if budget <= len(heading.encode()) + _ZIP_NOTE_ROOM:
+            left_out += 1
             continue
+        budget -= len(heading.encode()) + _ZIP_NOTE_ROOM
         try:
             with archive.open(member) as handle:
                 # Bounded read: a zip bomb cannot inflate past it. The overlap lets a secret
                 # that straddles the cut be scrubbed whole before the cut is made.
                 raw = handle.read(budget + overlap + 1)
-        except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError):
-            parts.append(f"=== {member.filename}: cannot be read ===")
+        except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError):
+            parts.append(f"=== {names[id(member)]}: cannot be read ===")
             continue
-        text = _scrub_forms(raw.decode("utf-8-sig", errors="replace"), forms)
+        text = hidden.redact(raw.decode("utf-8-sig", errors="replace"))
         encoded = text.encode()
         if len(encoded) > budget:
             shown = encoded[:budget].decode(errors="ignore")
             size = max(member.file_size, len(raw))
             text = (
-                f"{shown}\n\n[truncated: showing the first {budget} of about {size} bytes of "
-                f"{member.filename}; ask for less (fewer campaigns, a shorter period) to see "
-                "the rest]"
+                f"{shown}\n\n[truncated: showing the first {len(shown.encode())} of about "
+                f"{size} bytes of {names[id(member)]}; ask for less (fewer campaigns, a shorter "
+                "period) to see the rest]"
             )
-        parts.append(f"=== {member.filename} ===\n{text}")
+        parts.append(heading + text)
         budget -= min(len(encoded), budget)
-    return "\n\n".join(parts)
+    if left_out:
+        parts.append(f"=== {left_out} more text files not shown: the size limit was reached ===")
+    return _cut("\n\n".join(parts), limit_bytes + _ZIP_NOTE_ROOM)
 
 
 def _describe_binary(operation: str, media_type: str | None, size: int) -> str:
@@ -254,10 +299,10 @@ def _error_text(
     content_type: str | None,
     body: bytes,
     operation: str,
-    forms: tuple[str, ...],
+    hidden: Scrubber,
 ) -> str:
     head = f"HTTP {status} from {operation}"
-    message = _scrub_forms(_upstream_message(content_type, body), forms)
+    message = hidden.redact(_upstream_message(content_type, body, hidden))
     text = (
         f"{head}: {one_line(message, ERROR_MESSAGE_LIMIT)}" if message else f"{head} (empty body)"
     )
@@ -267,7 +312,7 @@ def _error_text(
     return f"{text} ({hint})" if hint else text
 
 
-def _upstream_message(content_type: str | None, body: bytes) -> str:
+def _upstream_message(content_type: str | None, body: bytes, hidden: Scrubber) -> str:
     """The error message the upstream gave, from its usual JSON fields or its text."""
     if not body.strip():
         return ""
@@ -279,7 +324,8 @@ def _upstream_message(content_type: str | None, body: bytes) -> str:
             return _message_from_json(data)
         kind = "text"
     if kind == "text":
-        text = body.decode(charset or "utf-8", errors="replace")
+        # Scrubbed before the markup is stripped: a tag inside a secret would split it.
+        text = hidden.redact(body.decode(charset or "utf-8", errors="replace"))
         if media_type == "text/html" or text.lstrip()[:15].lower().startswith(
             ("<!doctype", "<html")
         ):

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable
 from typing import Any, Literal
 
+from ozon_mcp.adapters.openapi.formats import portable_format
 from ozon_mcp.adapters.openapi.spec import JsonObject, SpecError, escape_token, resolve_pointer
 from ozon_mcp.adapters.openapi.text import rewrite_doc_links, tidy, trim
 
@@ -314,6 +315,49 @@ class SchemaConverter:
                 name, counter = f"{base}_{counter}", counter + 1
             self._def_names[ref] = name
         return self._def_names[ref]
+
+
+def portable_schema(schema: Any) -> Any:
+    """A generated schema that strict validators accept: no non-standard `format` anywhere.
+
+    Walks subschemas only (never `enum`, `const`, `default` or `examples` values); see
+    `formats.portable_format` for what each OpenAPI format becomes. Lenient argument coercion
+    keys on `type`, so it still accepts a number for a uint64 string.
+    """
+    if not isinstance(schema, dict):
+        return schema
+    out: JsonObject = {}
+    for key, value in schema.items():
+        if key in _SUBSCHEMA_KEYS:
+            out[key] = portable_schema(value)
+        elif key in _SUBSCHEMA_LIST_KEYS and isinstance(value, list):
+            out[key] = [portable_schema(item) for item in value]
+        elif (key in _SUBSCHEMA_MAP_KEYS or key == "$defs") and isinstance(value, dict):
+            out[key] = {name: portable_schema(item) for name, item in value.items()}
+        else:
+            out[key] = value
+    return portable_format(_with_implied_type(out))
+
+
+# Keywords that apply to one JSON type only; strict validators want that type declared.
+_ARRAY_KEYWORDS = frozenset({"items", "prefixItems", "minItems", "maxItems", "uniqueItems"})
+_OBJECT_KEYWORDS = frozenset(
+    {"properties", "required", "additionalProperties", "minProperties", "maxProperties"}
+)
+
+
+def _with_implied_type(schema: JsonObject) -> JsonObject:
+    """Declare `type` where a node's keywords already say it (`items` without `type: array`).
+
+    OpenAPI requires `type: array` beside `items`, but specs omit it; Ajv strict mode then
+    refuses the whole schema. Only nodes whose keywords belong to one type alone get one.
+    """
+    if "type" in schema or "$ref" in schema:
+        return schema
+    array, obj = bool(schema.keys() & _ARRAY_KEYWORDS), bool(schema.keys() & _OBJECT_KEYWORDS)
+    if array != obj:
+        return {"type": "array" if array else "object", **schema}
+    return schema
 
 
 def _allow_null(schema: JsonObject) -> JsonObject:

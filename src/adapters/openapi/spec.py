@@ -7,7 +7,6 @@ seen identically by the server and by its test counterpart.
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import re
 from collections.abc import Iterator
@@ -16,7 +15,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ozon_mcp.domain.errors import ConfigurationError
+from ozon_mcp.adapters.openapi.loading import parse_document, read_spec_text
+from ozon_mcp.adapters.openapi.path_keys import refuse_unsafe_path_keys
+from ozon_mcp.adapters.openapi.spec_errors import SpecError as SpecError
+from ozon_mcp.adapters.openapi.spec_errors import SpecLoadError as SpecLoadError
 
 log = logging.getLogger("ozon_mcp.openapi")
 
@@ -53,10 +55,6 @@ _NULL_MEANS_ABSENT = (
     "minItems",
     "maxItems",
 )
-
-
-class SpecError(ConfigurationError):
-    """The spec cannot be understood; the message names the JSON pointer of the problem."""
 
 
 @dataclass(frozen=True)
@@ -107,29 +105,13 @@ def bundled_spec_path() -> Path:
 def load_spec(source: str | Path | None = None) -> LoadedSpec:
     """Read a spec from a JSON or YAML file (the bundled Ozon spec when `source` is None)."""
     path = bundled_spec_path() if source is None or str(source) == "" else Path(source)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError(
-            f"OPENAPI_SPEC: file {str(path)!r} does not exist; give the path of a JSON or YAML "
-            "OpenAPI 3 document, or unset it to use the bundled Ozon Performance spec"
-        ) from None
-    except OSError as exc:
-        raise SpecError(f"OPENAPI_SPEC: cannot read {str(path)!r}: {exc.strerror}") from None
-    return parse_spec(text, str(path))
+    # Bounded: a FIFO, a device, a huge or binary file is refused before parsing.
+    return parse_spec(read_spec_text(path), str(path))
 
 
 def parse_spec(text: str, source: str = "<string>") -> LoadedSpec:
     """Parse JSON or YAML text into a repaired spec; refuse what is not OpenAPI 3."""
-    try:
-        document = json.loads(text)
-    except ValueError:
-        import yaml  # only YAML specs need it (JSON is tried first)
-
-        try:
-            document = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise SpecError(f"{source}: neither valid JSON nor valid YAML ({exc})") from None
+    document = parse_document(text, source)  # alias bombs and deep nesting refused
     if not isinstance(document, dict):
         raise SpecError(f"{source}: the document root (pointer '') must be an object")
     return repair_spec(document, source)
@@ -137,17 +119,24 @@ def parse_spec(text: str, source: str = "<string>") -> LoadedSpec:
 
 def repair_spec(document: JsonObject, source: str = "<dict>") -> LoadedSpec:
     """Return a repaired deep copy of `document`; the caller's dict is left untouched."""
+    from ozon_mcp.adapters.openapi.swagger2 import convert_swagger2, is_swagger2
+
+    if is_swagger2(document):  # converted to the OpenAPI 3.0 shape (a new dict)
+        document = convert_swagger2(document)
+        log.info("%s: a Swagger 2.0 document, read as OpenAPI 3.0", source)
     version = str(document.get("openapi", ""))
     if not version.startswith("3."):
         found = document.get("swagger") or document.get("openapi") or "none"
         raise SpecError(
-            f"{source}: pointer '/openapi' must name OpenAPI 3.x (found {found!r}); convert "
-            "Swagger 2 documents first"
+            f"{source}: pointer '/openapi' must name OpenAPI 3.x, or '/swagger' 2.0 "
+            f"(found {found!r})"
         )
     if not isinstance(document.get("paths"), dict):
         raise SpecError(f"{source}: pointer '/paths' must be an object of path items")
     fixed = copy.deepcopy(document)
-    repairs: list[Repair] = []
+    repairs: list[Repair] = [
+        Repair(pointer, description) for pointer, description in refuse_unsafe_path_keys(fixed)
+    ]
     required_components = _repair_required_components(fixed, repairs)
     _repair_boolean_required(fixed, "", repairs, parent=None, name=None)
     if required_components:
@@ -321,6 +310,8 @@ def _repair_parameter_list(
                 _repair_parameter_schema(param, where, repairs)
             continue
         name = param.get("name")
+        if not isinstance(name, str):
+            continue  # reported with its pointer when the tool is built
         if name not in template_names:
             del params[index]
             repairs.append(

@@ -7,6 +7,7 @@ needed to turn a `tools/call` into an HTTP request (`prepare_request`).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -27,6 +28,12 @@ from ozon_mcp.adapters.openapi.naming import (
 )
 from ozon_mcp.adapters.openapi.operation import OperationParts, describe_operation
 from ozon_mcp.adapters.openapi.schema import find_cyclic_refs
+from ozon_mcp.adapters.openapi.security import (
+    OperationSecurity,
+    SecurityScheme,
+    detect_schemes,
+    operation_security,
+)
 from ozon_mcp.adapters.openapi.spec import LoadedSpec, SpecError
 from ozon_mcp.adapters.openapi.validation import (
     check_arguments,
@@ -63,6 +70,10 @@ class OperationTool:
     parameters: tuple[ParameterBinding, ...]
     body: BodyBinding | None
     pointer: str = field(default="", repr=False, compare=False)
+    # What the spec requires to call it (see `security`); unspecified for hand-made tools.
+    security: OperationSecurity = field(
+        default=OperationSecurity("unspecified", "none"), repr=False, compare=False
+    )
 
     @cached_property
     def input_validator(self) -> Draft202012Validator:
@@ -108,8 +119,9 @@ def build_tools(
 ) -> list[OperationTool]:
     """Build one tool per operation of `spec`, in document order.
 
-    Raises SpecError (naming the JSON pointer) for what cannot be understood; logs a warning for
-    each duplicate name made unique and each part of the spec that is not usable as given.
+    An operation that cannot be understood is skipped with a warning naming its JSON pointer (a
+    SpecError is raised only for a document that is not a spec at all); a warning is also logged
+    for each duplicate name made unique and each part of the spec that is not usable as given.
     With `check_schemas=False` the generated schemas are checked on each tool's first call.
     """
     cyclic = find_cyclic_refs(spec.document)
@@ -128,32 +140,73 @@ def build_tools(
             tool_names.setdefault(operation_id, name)
     tools: list[OperationTool] = []
     warnings: list[str] = []
+    schemes = detect_schemes(spec.document)
     for name, (method, path, item, operation) in zip(names, operations, strict=True):
-        parts = describe_operation(
-            spec.document,
-            method,
-            path,
-            item,
-            operation,
-            cyclic_refs=cyclic,
-            output_schemas=output_schemas,
-            description_limit=description_limit,
-            parameter_description_limit=parameter_description_limit,
-            tool_names=tool_names,
-        )
-        warnings.extend(parts.warnings)
-        if parts.unusable is None:
-            tool = _tool(name, method, path, operation, parts)
+        try:
+            parts = describe_operation(
+                spec.document,
+                method,
+                path,
+                item,
+                operation,
+                cyclic_refs=cyclic,
+                output_schemas=output_schemas,
+                description_limit=description_limit,
+                parameter_description_limit=parameter_description_limit,
+                tool_names=tool_names,
+            )
+            security = operation_security(spec.document, operation, schemes, parts.pointer)
+            warnings.extend(parts.warnings + security.warnings)
+            if parts.unusable is not None:
+                continue
+            parts = _without_credential_parameters(parts, security, schemes)
+            tool = _tool(name, method, path, operation, parts, security)
             if check_schemas:
                 tool.check_schemas()
-            tools.append(tool)
+        except (SpecError, RecursionError) as exc:
+            # One operation the builder cannot read never stops the others (nor the server).
+            detail = str(exc) if isinstance(exc, SpecError) else "schema nesting is too deep"
+            warnings.append(f"{detail}; the operation {method.upper()} {path} is skipped")
+            continue
+        tools.append(tool)
     for warning in dict.fromkeys(warnings):
         log.warning("%s", warning)
     return tools
 
 
+def _without_credential_parameters(
+    parts: OperationParts, security: OperationSecurity, schemes: Mapping[str, SecurityScheme]
+) -> OperationParts:
+    """Drop the parameters an apiKey scheme of the operation fills (the spec sometimes declares
+    the key as a parameter too): the configured credential fills them, never an argument."""
+    filled = {
+        (scheme.key_in, (scheme.key_name or "").lower())
+        for alternative in security.alternatives
+        for name, _scopes in alternative.schemes
+        if (scheme := schemes.get(name)) is not None and scheme.kind == "api_key"
+    }
+    dropped = [b for b in parts.parameters if (b.location, b.name.lower()) in filled]
+    if not dropped:
+        return parts
+    arguments = {b.argument for b in dropped}
+    schema = dict(parts.input_schema)
+    schema["properties"] = {k: v for k, v in schema["properties"].items() if k not in arguments}
+    required = [r for r in schema.get("required", []) if r not in arguments]
+    if required:
+        schema["required"] = required
+    else:
+        schema.pop("required", None)
+    kept = tuple(b for b in parts.parameters if b.argument not in arguments)
+    return dataclasses.replace(parts, input_schema=schema, parameters=kept)
+
+
 def _tool(
-    name: str, method: str, path: str, operation: Mapping[str, Any], parts: OperationParts
+    name: str,
+    method: str,
+    path: str,
+    operation: Mapping[str, Any],
+    parts: OperationParts,
+    security: OperationSecurity,
 ) -> OperationTool:
     operation_id = _operation_id(operation)
     return OperationTool(
@@ -169,6 +222,7 @@ def _tool(
         parameters=parts.parameters,
         body=parts.body,
         pointer=parts.pointer,
+        security=security,
     )
 
 

@@ -6,6 +6,11 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ozon_mcp.adapters.openapi.formats import (
+    FORMAT_HINTS,
+    PATTERN_HINTS,
+    argument_format_checker,
+)
 from ozon_mcp.adapters.openapi.text import one_line
 from ozon_mcp.domain.errors import OzonMcpError
 
@@ -31,11 +36,15 @@ class ArgumentError(OzonMcpError):
 
 
 def compile_validator(schema: Mapping[str, Any]) -> Draft202012Validator:
-    """Check `schema` against the 2020-12 meta-schema and compile a reusable validator."""
+    """Check `schema` against the 2020-12 meta-schema and compile a reusable validator.
+
+    The validator asserts `format` (date-time, date, email, uri, ...): JSON Schema treats it as
+    an annotation by default, which would let `from: "not-a-date"` reach the API.
+    """
     from jsonschema import Draft202012Validator
 
     Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
+    return Draft202012Validator(schema, format_checker=argument_format_checker())
 
 
 _INTEGER_TEXT = re.compile(r"-?[0-9]{1,19}")
@@ -109,11 +118,24 @@ def _problems(
             from jsonschema.exceptions import best_match
 
             detail = best_match([error])
-            problems.append(f"argument {_path(detail)!r}: {detail.message}")
+            problems.append(f"argument {_path(detail)!r}: {_message(detail)}")
     unique = [one_line(problem, _PROBLEM_LIMIT) for problem in dict.fromkeys(problems)]
     if len(unique) > MAX_PROBLEMS:
         unique = [*unique[:MAX_PROBLEMS], f"and {len(unique) - MAX_PROBLEMS} more problems"]
     return unique
+
+
+def _message(error: ValidationError) -> str:
+    """jsonschema's message, plus what to send instead where it only names a format or regex."""
+    if error.validator == "format" and isinstance(error.validator_value, str):
+        hint = FORMAT_HINTS.get(error.validator_value)
+        if hint:
+            return f"{error.instance!r} is not a valid {error.validator_value}; expected {hint}"
+    if error.validator == "pattern":
+        hint = PATTERN_HINTS.get(str(error.validator_value))
+        if hint:
+            return f"{error.instance!r} is not {hint}"
+    return error.message
 
 
 def _order(error: ValidationError) -> tuple[int, str]:

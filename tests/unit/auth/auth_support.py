@@ -8,6 +8,7 @@ import threading
 from collections import deque
 from collections.abc import Iterable
 
+from fake_clock import FakeClock
 from pydantic import SecretStr
 
 from ozon_mcp.adapters.auth import InMemoryTokenCache, SyncTokenProvider, TokenProvider
@@ -15,7 +16,6 @@ from ozon_mcp.domain import (
     AccessToken,
     CacheKey,
     FailureKind,
-    FakeClock,
     FetchFailure,
     LifetimeRules,
     RetryPolicy,
@@ -165,9 +165,18 @@ def async_provider(
 
 
 def sync_provider(
-    endpoint: ScriptedEndpoint, clock: FakeClock, *, retry: RetryPolicy | None = None
+    endpoint: ScriptedEndpoint,
+    clock: FakeClock,
+    *,
+    retry: RetryPolicy | None = None,
+    cache: InMemoryTokenCache | None = None,
 ) -> SyncTokenProvider:
     """A SyncTokenProvider over the scripted endpoint, without the refresher thread."""
     return SyncTokenProvider(
-        endpoint, lifecycle(clock, retry=retry), KEY, clock, proactive_refresh=False
+        endpoint,
+        lifecycle(clock, retry=retry),
+        cache if cache is not None else InMemoryTokenCache(),
+        KEY,
+        clock,
+        proactive_refresh=False,
     )

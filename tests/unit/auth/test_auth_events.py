@@ -6,10 +6,11 @@ import logging
 
 import pytest
 from auth_support import grant, lifecycle, refused, unavailable
+from fake_clock import FakeClock
 
 from ozon_mcp.adapters.auth.events import LOGGER_NAME, AuthEvents
 from ozon_mcp.adapters.auth.stats import AuthCounters
-from ozon_mcp.domain import FakeClock, StartFetch, TokenLifecycle, UseToken
+from ozon_mcp.domain import RetryScheduled, Setting, StartFetch, TokenLifecycle, UseToken
 
 RAW = "raw-token-that-must-never-be-logged"
 
@@ -92,7 +93,8 @@ def test_a_failed_attempt_logs_kind_status_and_backoff(logs: pytest.LogCaptureFi
     assert record.kind == "transient"  # type: ignore[attr-defined]
     assert record.http_status == 503  # type: ignore[attr-defined]
     assert record.attempt == 1  # type: ignore[attr-defined]
-    assert record.delay == pytest.approx(outcome.retry_delay, abs=1e-3)  # type: ignore[attr-defined]
+    assert isinstance(outcome, RetryScheduled)
+    assert record.delay == pytest.approx(outcome.delay, abs=1e-3)  # type: ignore[attr-defined]
     assert "next attempt in" in record.getMessage()
     assert counters.failures == 1
 
@@ -114,11 +116,12 @@ def test_a_failed_refresh_says_which_token_is_still_served(logs: pytest.LogCaptu
 def test_a_permanent_failure_says_what_to_fix(logs: pytest.LogCaptureFixture) -> None:
     clock = FakeClock()
     states = lifecycle(clock)
-    events = AuthEvents(clock, AuthCounters())
+    names = {Setting.CLIENT_ID: "MY_ID", Setting.CLIENT_SECRET: "MY_SECRET"}
+    events = AuthEvents(clock, AuthCounters(), names=names)
     events.fetch_settled(states.fetch_failed(_fetch(states).ticket, refused()), None)
     record = _record(logs, "token_permanent_failure")
     assert record.levelno == logging.ERROR
-    assert "OAUTH_CLIENT_ID" in record.getMessage()
+    assert "check MY_ID and MY_SECRET" in record.getMessage()  # the edge's words
     assert record.cooldown == 30.0  # type: ignore[attr-defined]
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import pytest
 from auth_support import token_value
 
-from ozon_mcp.adapters.auth.flow import Invalidate, NeedToken, Send, bearer_flow
+from ozon_mcp.adapters.auth.flow import Accepted, Invalidate, NeedToken, Send, bearer_flow
 from ozon_mcp.domain import AccessToken
 
 
@@ -51,8 +51,23 @@ def test_a_401_invalidates_exactly_the_rejected_token_and_retries_once() -> None
     assert flow.send(None) == NeedToken()
     assert flow.send(fresh) == Send(request)
     assert request.headers["Authorization"] == "Bearer tok-B"
+    # A second 401 is reported (the lifecycle then stops replacing) and returned, never a loop.
+    assert flow.send(FakeResponse(401)) == Invalidate(fresh.fingerprint)
     with pytest.raises(StopIteration):
-        flow.send(FakeResponse(401))  # a second 401 is returned, never a loop
+        flow.send(None)
+
+
+def test_a_retry_that_succeeds_reports_the_replacement_accepted() -> None:
+    rejected, fresh = _token_of("tok-A"), _token_of("tok-B")
+    flow = bearer_flow(FakeRequest())
+    next(flow)
+    flow.send(rejected)
+    flow.send(FakeResponse(401))
+    flow.send(None)
+    flow.send(fresh)
+    assert flow.send(FakeResponse(200)) == Accepted(fresh.fingerprint)
+    with pytest.raises(StopIteration):
+        flow.send(None)
 
 
 def test_no_retry_when_the_token_endpoint_hands_out_the_same_token_again() -> None:

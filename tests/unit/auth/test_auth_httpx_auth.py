@@ -6,10 +6,11 @@ import httpx
 import httpx2
 import pytest
 from auth_support import ScriptedEndpoint, async_provider, sync_provider
+from fake_clock import FakeClock
 from pydantic import SecretStr
 
 from ozon_mcp.adapters import ClientCredentialsAuth
-from ozon_mcp.domain import ConfigurationError, FakeClock
+from ozon_mcp.domain import ConfigurationError
 
 URL = "https://auth.example.com/token"
 SECRET = "client-secret-never-shown"
@@ -46,7 +47,11 @@ def test_the_secret_never_appears_in_repr_or_str() -> None:
         ({"client_auth": "private_key_jwt"}, "basic"),
         ({"refresh_margin": -1}, "refresh_margin"),
         ({"max_retries": -1}, "max_retries"),
-        ({"client_secret": ""}, "OAUTH_CLIENT_SECRET"),
+        ({"client_secret": ""}, "^client_secret= is empty"),
+        ({"client_id": " "}, "^client_id= is empty"),
+        ({"request_format": "xml"}, "^request_format= must be"),
+        ({"token_url": "ftp://auth.example.com/token"}, "^token_url= must be an absolute"),
+        ({"max_wait": -1}, "max_wait must be a number of seconds"),
         ({"client_secret": None}, "client_secret must be a str"),
     ],
 )
@@ -134,3 +139,52 @@ async def test_stats_of_an_auth_used_by_sync_and_async_clients_add_up() -> None:
     assert stats.fingerprint is not None
     await auth.aclose()
     assert threaded.closed
+
+
+def _call(auth: ClientCredentialsAuth, status: int) -> list[str]:
+    """One sync request through the auth flow, the API answering `status`; the tokens sent."""
+    request = httpx2.Request("GET", "https://api.example.com/x")
+    flow = auth.sync_auth_flow(request)
+    sent = [next(flow).headers["Authorization"]]
+    try:
+        while True:
+            sent.append(
+                flow.send(httpx2.Response(status, request=request)).headers["Authorization"]
+            )
+    except StopIteration:
+        return sent
+
+
+def test_a_persistent_401_backs_off_instead_of_one_token_request_per_call() -> None:
+    clock = FakeClock()
+    endpoint = ScriptedEndpoint()
+    auth = ClientCredentialsAuth.from_providers(sync_provider=sync_provider(endpoint, clock))
+    assert _call(auth, 401) == ["Bearer token-1", "Bearer token-2"]  # retried once
+    for _ in range(10):  # token-2 was refused too: it is sent as is, the 401 returned
+        assert _call(auth, 401) == ["Bearer token-2"]
+    assert endpoint.calls == 2
+    clock.advance(5.0)  # the first pause (RetryPolicy.rejection_base) is over: one more try
+    assert _call(auth, 401) == ["Bearer token-2", "Bearer token-3"]
+    assert endpoint.calls == 3
+    clock.advance(5.0)  # the second pause is 10 s: still no new token
+    assert _call(auth, 401) == ["Bearer token-3"]
+    clock.advance(5.0)
+    assert _call(auth, 401) == ["Bearer token-3", "Bearer token-4"]
+    assert _call(auth, 200) == ["Bearer token-4"]
+    assert endpoint.calls == 4
+
+
+def test_an_accepted_retry_ends_the_rejection_backoff() -> None:
+    clock = FakeClock()
+    endpoint = ScriptedEndpoint()
+    provider = sync_provider(endpoint, clock)
+    auth = ClientCredentialsAuth.from_providers(sync_provider=provider)
+    request = httpx2.Request("GET", "https://api.example.com/x")
+    flow = auth.sync_auth_flow(request)
+    next(flow)
+    flow.send(httpx2.Response(401, request=request))
+    with pytest.raises(StopIteration):
+        flow.send(httpx2.Response(200, request=request))  # the replacement was accepted
+    assert provider.lifecycle.rejections == 0
+    # A later 401 of that token (revoked, say) is again answered with one new token.
+    assert _call(auth, 401) == ["Bearer token-2", "Bearer token-3"]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import random
 
 import pytest
+from fake_clock import FakeClock
 from pydantic import SecretStr
 
 from ozon_mcp.domain import (
-    FakeClock,
     LifecycleProtocolError,
     LifecycleState,
     StartFetch,

@@ -17,10 +17,10 @@ from auth_support import (
     spin,
     unavailable,
 )
+from fake_clock import FakeClock
 
 from ozon_mcp.adapters.auth import InMemoryTokenCache, ProviderClosedError
 from ozon_mcp.domain import (
-    FakeClock,
     InvalidCredentialsError,
     RetryPolicy,
     TokenEndpointUnavailableError,
@@ -88,9 +88,13 @@ async def test_a_permanent_failure_fails_every_caller_at_once_with_its_own_error
             await provider.get_token()
         errors.append(caught.value)
     assert endpoint.calls == 1
-    assert "OAUTH_CLIENT_ID" in str(errors[0])
+    assert "client_id" in str(errors[0])
     assert errors[0] is not errors[1]
-    assert [str(e) for e in errors] == [str(errors[0])] * 3
+    # The first caller hears when the next attempt is; the others that it is remembered.
+    assert "next attempt at 00:00:30 UTC" in str(errors[0])
+    assert "remembered" not in str(errors[0])
+    assert str(errors[1]) == str(errors[2])
+    assert "; remembered for 30 s, next attempt at 00:00:30 UTC" in str(errors[1])
     assert provider.stats().state == "failed"
 
 
@@ -113,11 +117,32 @@ async def test_invalidating_the_current_token_leads_to_one_new_request() -> None
     assert await provider.invalidate(first.fingerprint) is False
     second = await provider.get_token()
     assert second.value == "token-2"
+    await provider.accepted(second)  # the API took the replacement: 401s are over
     assert await provider.invalidate("token-2") is True  # the raw value works too
     assert await provider.invalidate("token-1") is False
     stats = provider.stats()
     assert (stats.invalidations, stats.ignored_invalidations) == (2, 3)
     assert endpoint.calls == 2
+
+
+async def test_a_rejected_replacement_backs_off_instead_of_a_request_per_call() -> None:
+    clock = FakeClock()
+    endpoint = ScriptedEndpoint()
+    provider = async_provider(endpoint, clock, retry=RetryPolicy(rejection_base=5.0))
+    first = await provider.get_token()
+    assert await provider.invalidate(first) is True
+    second = await provider.get_token()
+    assert await provider.invalidate(second) is False  # the replacement was refused too: kept
+    for _ in range(20):  # every later call gets the kept token: no token request per call
+        assert await provider.invalidate(await provider.get_token()) is False
+    assert endpoint.calls == 2
+    clock.advance(5.0)
+    assert await provider.invalidate(second) is True  # the pause is over: one more try
+    third = await provider.get_token()
+    assert await provider.invalidate(third) is False
+    assert provider.lifecycle.rejections == 2
+    assert provider.lifecycle.rejected_until == clock.monotonic() + 10.0  # 5 s, then 10 s
+    assert endpoint.calls == 3
 
 
 async def test_a_due_refresh_runs_in_the_background_while_the_old_token_is_served() -> None:

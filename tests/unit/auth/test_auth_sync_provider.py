@@ -6,10 +6,10 @@ import threading
 
 import pytest
 from auth_support import ScriptedEndpoint, refused, sync_provider, unavailable
+from fake_clock import FakeClock
 
 from ozon_mcp.adapters.auth import ProviderClosedError
 from ozon_mcp.domain import (
-    FakeClock,
     InvalidCredentialsError,
     RetryPolicy,
     TokenEndpointUnavailableError,
@@ -73,7 +73,7 @@ def test_a_permanent_failure_is_not_retried() -> None:
     endpoint = ScriptedEndpoint([refused()])
     provider = sync_provider(endpoint, clock)
     for _ in range(2):
-        with pytest.raises(InvalidCredentialsError, match="OAUTH_CLIENT_SECRET"):
+        with pytest.raises(InvalidCredentialsError, match="client_secret"):
             provider.get_token()
     assert endpoint.calls == 1
 
@@ -86,6 +86,7 @@ def test_invalidation_acts_only_on_the_current_token() -> None:
     assert provider.invalidate(first.fingerprint) is True
     assert provider.invalidate(first) is False
     assert provider.get_token().value == "token-2"
+    provider.accepted("token-2")
     assert provider.invalidate("token-2") is True
     assert endpoint.calls == 2
 

@@ -95,10 +95,10 @@ def test_config_accepts_a_plain_string_secret() -> None:
 @pytest.mark.parametrize(
     ("overrides", "fragment"),
     [
-        ({"client_id": " "}, "OAUTH_CLIENT_ID"),
-        ({"client_secret": SecretStr("")}, "OAUTH_CLIENT_SECRET"),
-        ({"request_format": "xml"}, "OAUTH_TOKEN_REQUEST_FORMAT"),
-        ({"client_auth": "jwt"}, "OAUTH_CLIENT_AUTH"),
+        ({"client_id": " "}, "^client_id is empty"),
+        ({"client_secret": SecretStr("")}, "^client_secret is empty"),
+        ({"request_format": "xml"}, "^request_format must be 'json' or 'form'"),
+        ({"client_auth": "jwt"}, "^client_auth must be 'post' or 'basic'"),
         ({"connect_timeout": 0}, "connect_timeout"),
         ({"read_timeout": float("nan")}, "read_timeout"),
         ({"read_timeout": True}, "read_timeout"),

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import math
 
+from fake_clock import FakeClock
 from pydantic import SecretStr
 
 from ozon_mcp.domain import (
     AccessToken,
     FailureKind,
-    FakeClock,
     FetchFailure,
     LifetimeRules,
     RetryPolicy,

@@ -6,8 +6,11 @@ import pytest
 from lifecycle_support import JUST_BELOW_ONE, acquire, grant, new_lifecycle, permanent, transient
 
 from ozon_mcp.domain import (
+    PLAIN_NAMES,
     AccessToken,
+    Acquired,
     AwaitFetch,
+    CoolingDown,
     Fail,
     FailureKind,
     FetchFailure,
@@ -19,9 +22,11 @@ from ozon_mcp.domain import (
     LifetimeRules,
     MalformedTokenResponseError,
     RetryPolicy,
+    RetryScheduled,
     StartFetch,
     TokenEndpointUnavailableError,
     UseToken,
+    WaitReason,
     WaitUntil,
 )
 
@@ -104,7 +109,7 @@ def test_the_background_waits_for_the_refresh_time_then_refreshes() -> None:
     assert token is not None
 
     step = lifecycle.next_background_step()
-    assert step == WaitUntil(token.refresh_at, "waiting for the proactive refresh time")
+    assert step == WaitUntil(token.refresh_at, WaitReason.REFRESH_TIME)
     clock.advance(step.deadline - clock.monotonic())
     refresh = lifecycle.next_background_step()
     assert isinstance(refresh, StartFetch)
@@ -116,9 +121,7 @@ def test_start_does_not_fetch_when_a_valid_token_is_in_hand() -> None:
     lifecycle, _ = new_lifecycle()
     token = acquire(lifecycle)
 
-    assert lifecycle.start() == WaitUntil(
-        token.refresh_at, "waiting for the proactive refresh time"
-    )
+    assert lifecycle.start() == WaitUntil(token.refresh_at, WaitReason.REFRESH_TIME)
 
 
 def test_the_background_is_idle_without_a_token_until_a_caller_asks() -> None:
@@ -176,11 +179,11 @@ def test_transient_failures_are_retried_three_times_with_growing_full_jitter() -
         assert isinstance(decision, StartFetch)
         assert decision.ticket.attempt == expected_attempt
         outcome = lifecycle.fetch_failed(decision.ticket, transient())
-        assert outcome.retry_delay is not None
-        assert outcome.cooldown is None
-        delays.append(outcome.retry_delay)
+        assert isinstance(outcome, RetryScheduled)
+        assert not isinstance(outcome, CoolingDown)
+        delays.append(outcome.delay)
         assert lifecycle.state is LifecycleState.BACKING_OFF
-        clock.advance(outcome.retry_delay)
+        clock.advance(outcome.delay)
 
     assert delays == pytest.approx([0.5, 1.0, 2.0])
     assert all(delay < ceiling for delay, ceiling in zip(delays, [0.5, 1.0, 2.0], strict=True))
@@ -188,12 +191,12 @@ def test_transient_failures_are_retried_three_times_with_growing_full_jitter() -
     assert isinstance(fourth, StartFetch)
     assert fourth.ticket.attempt == 4
     last = lifecycle.fetch_failed(fourth.ticket, transient())
-    assert last.retry_delay is None
+    assert not isinstance(last, RetryScheduled)
     assert last.cooldown == 5.0
     assert isinstance(last.error, TokenEndpointUnavailableError)
     assert last.error.attempts == 4
     assert "4 attempt(s)" in last.error.message
-    assert "check OAUTH_TOKEN_URL" in last.error.message
+    assert "check token_url" in last.error.message
 
 
 def test_a_zero_jitter_draw_retries_at_once() -> None:
@@ -203,7 +206,7 @@ def test_a_zero_jitter_draw_retries_at_once() -> None:
 
     outcome = lifecycle.fetch_failed(decision.ticket, transient())
 
-    assert outcome.retry_delay == 0.0
+    assert outcome.delay == 0.0
     retry = lifecycle.need_token()
     assert isinstance(retry, StartFetch)
     assert retry.ticket.attempt == 2
@@ -214,7 +217,7 @@ def test_callers_without_a_token_wait_for_the_backoff_deadline() -> None:
     lifecycle, clock = new_lifecycle(rng_value=JUST_BELOW_ONE)
     decision = lifecycle.need_token()
     assert isinstance(decision, StartFetch)
-    delay = lifecycle.fetch_failed(decision.ticket, transient()).retry_delay
+    delay = lifecycle.fetch_failed(decision.ticket, transient()).delay
     assert delay is not None
 
     waiting = lifecycle.need_token()
@@ -239,7 +242,7 @@ def test_a_larger_retry_after_wins_and_is_capped(
 
     outcome = lifecycle.fetch_failed(decision.ticket, transient(retry_after=retry_after))
 
-    assert outcome.retry_delay == expected_delay
+    assert outcome.delay == expected_delay
 
 
 def test_a_long_retry_after_also_lengthens_the_exhausted_cooldown() -> None:
@@ -261,7 +264,12 @@ def test_after_an_exhausted_cycle_callers_get_the_last_error_at_once_then_a_new_
 
     assert lifecycle.state is LifecycleState.FAILED
     answers = [lifecycle.need_token() for _ in range(20)]
-    assert all(isinstance(a, Fail) and a.error is outcome.error for a in answers)
+    assert all(isinstance(a, Fail) for a in answers)
+    errors = [a.error for a in answers if isinstance(a, Fail)]
+    assert all(type(e) is type(outcome.error) and e.reason == outcome.error.reason for e in errors)
+    # The first hears when the next attempt is; the others also that it is served from memory.
+    assert errors[0].message.endswith("; next attempt at 00:00:05 UTC")
+    assert errors[1].message.endswith("; remembered for 5 s, next attempt at 00:00:05 UTC")
     assert lifecycle.next_background_step() == Idle()
     clock.advance(4.999)
     assert isinstance(lifecycle.need_token(), Fail)
@@ -285,13 +293,15 @@ def test_invalid_client_is_not_retried_and_names_the_settings_to_fix() -> None:
     assert isinstance(error, InvalidCredentialsError)
     assert error.kind is FailureKind.PERMANENT
     assert error.status == 401
-    assert "OAUTH_CLIENT_ID" in error.message
-    assert "OAUTH_CLIENT_SECRET" in error.message
-    assert outcome.retry_delay is None
+    assert "client_id" in error.message
+    assert "client_secret" in error.message
+    assert not isinstance(outcome, RetryScheduled)
     assert outcome.cooldown == 30.0
     assert lifecycle.state is LifecycleState.FAILED
     clock.advance(29.9)
-    assert lifecycle.need_token() == Fail(error)
+    served = lifecycle.need_token()
+    assert isinstance(served, Fail)
+    assert served.error.summary(PLAIN_NAMES) == error.summary(PLAIN_NAMES)
     clock.advance(0.1)
     assert isinstance(lifecycle.need_token(), StartFetch)
 
@@ -299,13 +309,13 @@ def test_invalid_client_is_not_retried_and_names_the_settings_to_fix() -> None:
 @pytest.mark.parametrize(
     ("oauth_error", "hint"),
     [
-        ("invalid_client", "OAUTH_CLIENT_SECRET"),
-        ("unauthorized_client", "OAUTH_CLIENT_ID"),
+        ("invalid_client", "client_secret"),
+        ("unauthorized_client", "client_id"),
         ("invalid_grant", "refused the client_credentials grant"),
         ("unsupported_grant_type", "does not offer the client_credentials grant"),
-        ("invalid_scope", "OAUTH_SCOPE"),
-        ("invalid_request", "OAUTH_TOKEN_REQUEST_FORMAT"),
-        (None, "OAUTH_CLIENT_SECRET"),  # a bare 401/403 from the token endpoint
+        ("invalid_scope", "scope"),
+        ("invalid_request", "request_format"),
+        (None, "client_secret"),  # a bare 401/403 from the token endpoint
     ],
 )
 def test_each_permanent_error_explains_what_to_fix(oauth_error: str | None, hint: str) -> None:
@@ -340,10 +350,12 @@ def test_a_malformed_answer_gives_a_clear_error_then_recovers() -> None:
     error = outcome.error
     assert isinstance(error, MalformedTokenResponseError)
     assert "expires_in='soon'" in error.message
-    assert "OAUTH_TOKEN_URL" in error.message
+    assert "token_url" in error.message
     assert outcome.cooldown == 5.0
-    assert not outcome.succeeded
-    assert lifecycle.need_token() == Fail(error)
+    assert not isinstance(outcome, Acquired)
+    served = lifecycle.need_token()
+    assert isinstance(served, Fail)
+    assert served.error.reason == error.reason
     clock.advance(5)
     again = lifecycle.need_token()
     assert isinstance(again, StartFetch)
@@ -397,7 +409,7 @@ def test_a_malformed_failure_reported_by_the_adapter_cools_down_briefly() -> Non
     assert isinstance(outcome.error, MalformedTokenResponseError)
     assert "the body is not JSON" in outcome.error.message
     assert outcome.cooldown == 5.0
-    assert outcome.retry_delay is None
+    assert not isinstance(outcome, RetryScheduled)
 
 
 # --- graceful degradation ----------------------------------------------------------------------
@@ -442,7 +454,7 @@ def test_a_permanent_error_during_refresh_still_serves_the_valid_token() -> None
     assert lifecycle.state is LifecycleState.FAILED
     assert lifecycle.need_token() == UseToken(token)  # no new fetch during the cool-down
     step = lifecycle.next_background_step()
-    assert step == WaitUntil(token.expires_at, "cooling down")
+    assert step == WaitUntil(token.expires_at, WaitReason.COOLDOWN)
     clock.advance(15)
     assert isinstance(lifecycle.need_token(), Fail)
 
@@ -668,7 +680,7 @@ def test_the_snapshot_reports_backoff_and_cooldown() -> None:
     lifecycle, clock = new_lifecycle(rng_value=JUST_BELOW_ONE, retry=RetryPolicy(max_retries=1))
     first = lifecycle.need_token()
     assert isinstance(first, StartFetch)
-    delay = lifecycle.fetch_failed(first.ticket, transient(reason="HTTP 502")).retry_delay
+    delay = lifecycle.fetch_failed(first.ticket, transient(reason="HTTP 502")).delay
     assert delay is not None
 
     backing_off = lifecycle.snapshot()

@@ -21,8 +21,10 @@ import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
+from fake_clock import FakeClock
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -36,12 +38,13 @@ from lifecycle_support import JUST_BELOW_ONE, StubRandom, grant
 
 from ozon_mcp.domain import (
     AccessToken,
+    Acquired,
     AwaitFetch,
     BackgroundStep,
+    CoolingDown,
     Decision,
     Fail,
     FailureKind,
-    FakeClock,
     FetchFailure,
     FetchTicket,
     Idle,
@@ -53,14 +56,18 @@ from ozon_mcp.domain import (
     MalformedTokenResponseError,
     RandomSource,
     RetryPolicy,
+    RetryScheduled,
+    Setting,
     StartFetch,
     TokenAcquisitionError,
     TokenEndpointUnavailableError,
     TokenLifecycle,
     UseToken,
+    WaitReason,
     WaitUntil,
 )
 
+ENV = {setting: f"OAUTH_{setting.name}" for setting in Setting}
 RULES = LifetimeRules()  # the documented defaults: margin 60, default 1800, cap one day
 ONE_DAY = 86_400.0
 DEFAULT_LIFETIME = 1800.0
@@ -219,6 +226,11 @@ class TokenLifecycleMachine(RuleBasedStateMachine):
         self.cooldown_until: float | None = None
         self.attempts = 0
         self.last_error: TokenAcquisitionError | None = None
+        self.error_served = False
+        self.replacing = False  # the next token replaces a rejected one
+        self.replacement: str | None = None
+        self.rejections = 0
+        self.rejected_until: float | None = None
 
     @initialize(
         policy=st.sampled_from(POLICIES),
@@ -343,11 +355,13 @@ class TokenLifecycleMachine(RuleBasedStateMachine):
 
     # --- callers -----------------------------------------------------------------------------
 
-    def caller_asks(self) -> Decision:
+    def caller_asks(self, waited: float = 0.0) -> Decision:
         now = self.now
         state = self.lifecycle.state
         token = self.valid_token()
-        decision = self.lifecycle.need_token()
+        since = None if waited == 0.0 else now - waited
+        decision = self.lifecycle.need_token(since)
+        too_long = self.retry_at is not None and self.retry_at - (now - waited) > 30.0
         if isinstance(decision, UseToken):
             assert token is not None, "a token was served although none is valid"
             assert decision.token is token
@@ -379,18 +393,40 @@ class TokenLifecycleMachine(RuleBasedStateMachine):
             assert state is LifecycleState.BACKING_OFF
             assert decision.deadline == self.retry_at
             assert decision.deadline > now
+            assert decision.reason is WaitReason.BACKOFF
+            assert not too_long, "a caller was told to wait longer than max_wait"
         else:
             assert isinstance(decision, Fail)
             assert token is None
             assert self.ticket is None
-            assert state is LifecycleState.FAILED
-            assert self.cooling()
-            assert decision.error is self.last_error
+            error, last = decision.error, self.last_error
+            assert last is not None
+            assert type(error) is type(last)
+            assert error.reason == last.reason
+            assert error.next_attempt_at is not None
+            if self.cooling():
+                assert state is LifecycleState.FAILED
+                assert self.cooldown_until is not None
+                expected = self.clock.now() + timedelta(seconds=self.cooldown_until - now)
+                assert error.next_attempt_at == expected
+                assert error.served_again == self.error_served
+                self.error_served = True
+                if error.served_again:
+                    assert "; remembered for " in error.message
+            else:  # the backoff is longer than a caller may wait: fail now, say when
+                assert state is LifecycleState.BACKING_OFF
+                assert too_long
+                assert error.wait_limit == 30.0
+                assert "later than one call waits (30 s)" in error.message
         return decision
 
     @rule()
     def a_caller_needs_a_token(self) -> None:
         self.caller_asks()
+
+    @rule(waited=st.sampled_from([0.5, 10.0, 29.9, 30.0, 45.0]))
+    def a_caller_that_waited_asks_again(self, waited: float) -> None:
+        self.caller_asks(waited)
 
     @rule(callers=st.integers(2, 50))
     def many_callers_at_once(self, callers: int) -> None:
@@ -469,9 +505,8 @@ class TokenLifecycleMachine(RuleBasedStateMachine):
 
         assert outcome.ticket == ticket
         if raw_token.strip() and type_ok and case.lifetime is not None:
+            assert isinstance(outcome, Acquired), outcome
             token = outcome.token
-            assert token is not None, outcome.error
-            assert outcome.lifetime is not None
             assert outcome.lifetime.source is case.source
             assert (outcome.lifetime.warning is None) == (case.source is LifetimeSource.EXPIRES_IN)
             assert token.lifetime == pytest.approx(case.lifetime, abs=1e-6)
@@ -491,18 +526,20 @@ class TokenLifecycleMachine(RuleBasedStateMachine):
             self.retry_at = None
             self.cooldown_until = None
             self.last_error = None
+            if self.replacing:
+                self.replacement, self.replacing = token.fingerprint, False
             return
-        assert outcome.token is None
-        assert not outcome.succeeded
+        assert isinstance(outcome, CoolingDown)
         error = outcome.error
         assert isinstance(error, MalformedTokenResponseError)
-        assert "OAUTH_TOKEN_URL" in error.message
+        assert "token_url" in error.message
+        assert "OAUTH_" not in error.message
         assert raw_token.strip() == "" or raw_token not in error.message
-        assert outcome.retry_delay is None
         assert outcome.cooldown == self.policy.exhausted_cooldown
         self.cooldown_until = self.now + self.policy.exhausted_cooldown
         self.retry_at = None
         self.last_error = error
+        self.error_served = False
         assert self.lifecycle.current_token() is kept, "a malformed answer lost the valid token"
 
     @precondition(lambda self: self.ticket is not None)
@@ -531,9 +568,8 @@ class TokenLifecycleMachine(RuleBasedStateMachine):
 
         outcome = self.lifecycle.fetch_failed(ticket, failure)
 
+        assert not isinstance(outcome, Acquired)
         error = outcome.error
-        assert error is not None
-        assert outcome.token is None
         assert outcome.failure is failure
         assert error.attempts == ticket.attempt
         assert error.status == status
@@ -544,18 +580,17 @@ class TokenLifecycleMachine(RuleBasedStateMachine):
         }[kind]
         assert type(error) is expected_type
         if kind is FailureKind.PERMANENT and oauth_error in {None, "invalid_client"}:
-            assert "OAUTH_CLIENT_ID" in error.message
-            assert "OAUTH_CLIENT_SECRET" in error.message
+            assert "check client_id and client_secret" in error.message
+            assert error.worded(ENV).message.count("OAUTH_CLIENT_") == 2
         least = honoured(retry_after, self.policy)
         if kind is FailureKind.TRANSIENT and ticket.attempt < self.policy.max_attempts:
-            delay = outcome.retry_delay
-            assert delay is not None
-            assert outcome.cooldown is None
+            assert isinstance(outcome, RetryScheduled)
+            delay = outcome.delay
             assert least <= delay <= max(backoff_ceiling(ticket.attempt, self.policy), least)
             assert 0.0 <= delay <= max(self.policy.cap, self.policy.retry_after_cap)
             self.retry_at = self.now + delay
         else:
-            assert outcome.retry_delay is None
+            assert isinstance(outcome, CoolingDown)
             base = (
                 self.policy.permanent_cooldown
                 if kind is FailureKind.PERMANENT
@@ -565,6 +600,7 @@ class TokenLifecycleMachine(RuleBasedStateMachine):
             self.cooldown_until = self.now + max(base, least)
             self.retry_at = None
         self.last_error = error
+        self.error_served = False
         assert self.lifecycle.current_token() is kept, "a failed refresh lost the valid token"
 
     @precondition(lambda self: self.ticket is not None)
@@ -600,12 +636,38 @@ class TokenLifecycleMachine(RuleBasedStateMachine):
     @rule()
     def resource_server_rejects_the_current_token(self) -> None:
         assert self.token is not None
+        fingerprint = self.token.fingerprint
         still_valid = self.valid_token() is not None
-        dropped = self.lifecycle.invalidate(self.token.fingerprint)
-        if still_valid:
+        backing_off = self.rejected_until is not None and self.now < self.rejected_until
+        dropped = self.lifecycle.invalidate(fingerprint)
+        if not still_valid:
+            assert not dropped
+        elif backing_off:
+            assert not dropped, "a token was dropped during the rejection backoff"
+            return
+        elif fingerprint == self.replacement:
+            # The replacement of a rejected token was rejected too: keep it, pause replacing.
+            assert not dropped
+            self.replacement = None
+            self.rejections += 1
+            self.rejected_until = self.now + self.policy.rejection_delay(self.rejections)
+            assert self.lifecycle.rejections == self.rejections
+            assert self.lifecycle.rejected_until == self.rejected_until
+            assert self.lifecycle.current_token() is self.token
+            return
+        else:
             assert dropped
-        self.old_fingerprints.append(self.token.fingerprint)
+            self.replacing = True
+        self.old_fingerprints.append(fingerprint)
         self.token = None
+
+    @precondition(lambda self: self.token is not None)
+    @rule()
+    def resource_server_accepts_the_current_token(self) -> None:
+        assert self.token is not None
+        self.lifecycle.accepted(self.token.fingerprint)
+        self.replacement, self.rejections, self.rejected_until = None, 0, None
+        assert self.lifecycle.rejections == self.rejections
 
     @rule(data=st.data())
     def resource_server_rejects_a_stale_token(self, data: st.DataObject) -> None:

@@ -218,7 +218,9 @@ def test_each_acquisition_error_knows_how_it_is_treated(
     assert error.kind is kind
     assert isinstance(error, TokenAcquisitionError)
     assert isinstance(error, OzonMcpError)
-    assert str(error) == error.message == "the message"
+    assert str(error) == error.message
+    assert error.message.count("the message") == 1
+    assert error.reason == "the message"
     assert error.status == 503
     assert error.attempts == 2
 

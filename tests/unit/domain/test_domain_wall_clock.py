@@ -11,20 +11,24 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fake_clock import FakeClock
 from freezegun import freeze_time
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lifecycle_support import StubRandom, grant, permanent, transient
 
 from ozon_mcp.domain import (
+    PLAIN_NAMES,
     AccessToken,
+    Acquired,
     AwaitFetch,
+    CoolingDown,
     Decision,
     Fail,
-    FakeClock,
     Idle,
     LifetimeRules,
     LifetimeSource,
+    RetryScheduled,
     StartFetch,
     SystemClock,
     TokenLifecycle,
@@ -254,10 +258,10 @@ def apply(event: str, lifecycle: TokenLifecycle, number: int) -> object:
         else:
             outcome = lifecycle.fetch_failed(ticket, permanent())
         return (
-            describe_token(outcome.token),
-            outcome.retry_delay,
-            outcome.cooldown,
-            outcome.error.message if outcome.error else None,
+            describe_token(outcome.token) if isinstance(outcome, Acquired) else None,
+            outcome.delay if isinstance(outcome, RetryScheduled) else None,
+            outcome.cooldown if isinstance(outcome, CoolingDown) else None,
+            None if isinstance(outcome, Acquired) else outcome.error.message,
         )
     if event == "invalidate":
         token = lifecycle.current_token()
@@ -270,7 +274,8 @@ def describe(decision: Decision | Idle) -> object:
     if isinstance(decision, UseToken):
         return ("use", describe_token(decision.token), decision.refresh)
     if isinstance(decision, Fail):
-        return ("fail", decision.error.message)
+        # The wall time of the next attempt is for display; the decision is the rest.
+        return ("fail", decision.error.summary(PLAIN_NAMES), decision.error.remembered_for)
     assert isinstance(decision, StartFetch | AwaitFetch | WaitUntil | Idle)
     return decision
 

@@ -345,7 +345,7 @@ def test_a_required_non_json_body_makes_the_operation_unavailable_with_a_warning
                     "operationId": "Upload",
                     "requestBody": {
                         "required": True,
-                        "content": {"multipart/form-data": {"schema": {"type": "object"}}},
+                        "content": {"application/octet-stream": {"schema": {"type": "string"}}},
                     },
                     "responses": {},
                 },
@@ -363,8 +363,9 @@ def test_a_required_non_json_body_makes_the_operation_unavailable_with_a_warning
     assert tools[0].body is None
     assert [r.getMessage() for r in caplog.records] == [
         "/paths/~1upload/put/requestBody: request body text/plain is not JSON; it is never sent",
-        "/paths/~1upload/post: its required request body is multipart/form-data; only JSON "
-        "bodies are supported; the operation is not offered as a tool",
+        "/paths/~1upload/post: its required request body is application/octet-stream; only "
+        "JSON, form-encoded and multipart bodies are supported; the operation is not offered "
+        "as a tool",
     ]
 
 

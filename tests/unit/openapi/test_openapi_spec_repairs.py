@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
-from openapi_support import GENERIC_SPECS, make_spec, one_tool, read_json
+from openapi_support import GENERIC_SPECS, make_spec, read_json
 
 from ozon_mcp.adapters.openapi import (
     Repair,
@@ -194,7 +195,7 @@ def test_path_parameter_problems_are_repaired() -> None:
 @pytest.mark.parametrize(
     ("document", "message"),
     [
-        ({"swagger": "2.0", "paths": {}}, "pointer '/openapi' must name OpenAPI 3.x"),
+        ({"swagger": "1.2", "paths": {}}, "pointer '/openapi' must name OpenAPI 3.x"),
         ({"openapi": "3.0.0"}, "pointer '/paths' must be an object"),
     ],
 )
@@ -256,8 +257,11 @@ def test_a_missing_file_names_the_setting(tmp_path: Path) -> None:
         ),
     ],
 )
-def test_what_cannot_be_understood_fails_naming_the_pointer(
-    operation: dict[str, Any], schemas: dict[str, Any] | None, message: str
+def test_what_cannot_be_understood_is_skipped_with_a_warning_naming_the_pointer(
+    operation: dict[str, Any],
+    schemas: dict[str, Any] | None,
+    message: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     components: dict[str, Any] = {
         "parameters": {
@@ -265,22 +269,36 @@ def test_what_cannot_be_understood_fails_naming_the_pointer(
             "B": {"$ref": "#/components/parameters/A"},
         }
     }
-    with pytest.raises(SpecError, match=message):
-        one_tool({**operation, "responses": {}}, schemas=schemas, **components)
+    good = {"operationId": "Fine", "responses": {}}
+    spec = make_spec(
+        {"/things": {"post": {**operation, "responses": {}}}, "/fine": {"get": good}},
+        schemas,
+        **components,
+    )
+    with caplog.at_level(logging.WARNING, logger="ozon_mcp.openapi"):
+        tools = build_tools(spec)
+    assert [tool.name for tool in tools] == ["Fine"]  # the bad one never stops the others
+    skipped = [r.getMessage() for r in caplog.records if "is skipped" in r.getMessage()]
+    assert len(skipped) == 1
+    assert re.search(message, skipped[0].removesuffix("; the operation POST /things is skipped"))
+    assert skipped[0].endswith("; the operation POST /things is skipped")
 
 
-def test_a_keyword_with_a_meaningless_value_fails_naming_operation_and_place() -> None:
+def test_a_keyword_with_a_meaningless_value_is_skipped_naming_operation_and_place(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     operation = {
         "parameters": [
             {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": "5"}}
         ],
         "responses": {},
     }
-    with pytest.raises(SpecError) as caught:
-        one_tool(operation)
-    assert str(caught.value) == (
+    with caplog.at_level(logging.WARNING, logger="ozon_mcp.openapi"):
+        assert build_tools(make_spec({"/things": {"post": operation}})) == []
+    assert caplog.records[-1].getMessage() == (
         "/paths/~1things/post: the generated input schema is not valid JSON Schema "
-        "('5' is not of type 'integer' at properties/q/maxLength)"
+        "('5' is not of type 'integer' at properties/q/maxLength); the operation POST /things "
+        "is skipped"
     )
 
 

@@ -1,0 +1,222 @@
+"""Lean tool descriptions: what an agent needs to pick a tool and fill its arguments, short.
+
+An agent pays for the whole tools/list on every turn (the Ozon spec's full text is 63 KB, most
+of it Russian prose at two bytes a character). Lean mode, the default:
+
+- removes the spec's repetition: the "the API is asynchronous" paragraph of each report tool
+  becomes one line naming the status and download tools, "optional field" under fields the
+  schema already marks optional goes, as do hints at `/json` variants that are not tools and
+  links to example archives; lists and blank lines are folded onto one line;
+- drops the title, which repeats the summary the description starts with;
+- keeps the summary and those workflow lines of each tool, and the leading sentences of each
+  description up to a size in UTF-8 bytes (`LEAN_TOOL_BYTES`, `LEAN_PARAMETER_BYTES`: what
+  tools/list costs; 100 bytes are 100 Latin or 50 Cyrillic characters), marking a cut with
+  "…". Every parameter keeps a description; enum values, defaults, formats and `required` are
+  in the schema itself and are never touched.
+
+`OZON_MCP_DESCRIPTIONS=full` publishes the spec's text as it is, titles included.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any, Literal
+
+from ozon_mcp.adapters.openapi.tools import OperationTool
+
+DescriptionMode = Literal["lean", "full"]
+DESCRIPTION_MODES: tuple[DescriptionMode, ...] = ("lean", "full")
+LEAN_TOOL_BYTES = 0  # besides the summary and the workflow lines
+LEAN_PARAMETER_BYTES = 100
+CUT_MARK = "…"
+
+# Keywords whose values are data, not schemas: never rewrite a "description" found inside them.
+_DATA_KEYWORDS = frozenset({"enum", "const", "default", "examples", "example"})
+
+# Sentences that repeat what the schema or the tool list already says (whole sentences only).
+_REDUNDANT = [
+    # `required` in the schema says it.
+    re.compile(r"(?:^|\s)(?:Необязательное|Обязательное) (?:поле|параметр)\.(?=\s|$)"),
+    re.compile(r"(?i)(?:^|\s)(?:This field is )?(?:optional|required)\.(?=\s|$)"),
+    # The `/json` variant of a report is another path, not a tool: the agent cannot use it.
+    re.compile(
+        r"(?:^|\s)Чтобы запросить отчёт в формате JSON, добавьте[^\n]*?`/json`[^\n]*?`[^`]+`\.",
+    ),
+    # Links to downloadable example archives: nothing an agent can act on.
+    re.compile(r"(?:^|\n)Архивы с примерами отчётов[^\n]*:(?:\n\s*- \[[^\]]*\]\([^)]*\))+"),
+    re.compile(r"(?:^|\n)\[Подробнее[^\]]*\]\([^)]*\)"),
+]
+
+ASYNC_HINT = "Асинхронно:"
+PERIOD_HINT = "Период:"
+# Rephrased lines that tell an agent how to use the tool: kept whatever the length limit.
+_WORKFLOW_PREFIXES = (ASYNC_HINT, PERIOD_HINT)
+
+# The same explanation repeated across operations, said once, briefly, with every fact kept.
+_REPHRASED = [
+    (
+        re.compile(
+            r"Performance API асинхронный\.\s*Поэтому в результате запроса будет не сам отчёт, "
+            r"а уникальный идентификатор\s+отправленного запроса, с помощью которого можно "
+            r"проверить статус формирования отчёта \((`[^`]+`)\) и скачать отчёт"
+            r"(?: в формате (\w+))? \((`[^`]+`)\)\."
+        ),
+        lambda m: (
+            f"{ASYNC_HINT} ответ — UUID отчёта, статус — {m.group(1)}, "
+            f"скачать{' ' + m.group(2) if m.group(2) else ''} — {m.group(3)}."
+        ),
+    ),
+    (
+        re.compile(
+            r"Единица измерения — одна миллионная доля рубля, округляется до\s+копеек\. "
+            r"Например, значение `1 000 000` в параметре равно 1 рублю\."
+        ),
+        lambda _m: "В миллионных долях рубля (`1000000` = 1 ₽), округляется до копеек.",
+    ),
+    (
+        re.compile(
+            r"В запросе укажите временной промежуток с помощью полей `from` и `to` или "
+            r"`dateFrom` и `dateTo`\. Если заполнены все\s+четыре поля, в ответе будет "
+            r"статистика по временному промежутку из полей `dateFrom` и `dateTo`\."
+        ),
+        lambda _m: (
+            f"{PERIOD_HINT} `from`/`to` или `dateFrom`/`dateTo` (если заданы все четыре, "
+            "действуют `dateFrom`/`dateTo`)."
+        ),
+    ),
+]
+
+_MARKDOWN_LINK = re.compile(r"\[([^\[\]]+)\]\((?:https?://)[^()\s]+\)")
+_HTML_BREAK = re.compile(r"\s*<br\s*/?>\s*", re.IGNORECASE)
+_LIST_ITEM = re.compile(r"\n[ \t]*[-*][ \t]+")
+_SPACES = re.compile(r"\s+")
+# After a sentence or a list item; before a folded list item.
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?;])\s+|\s+(?=• )")
+_HTML_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+
+
+def lean_text(text: str) -> str:
+    """`text` with the known repetition removed and the layout folded onto one line.
+
+    List items become `; `-separated (their order and words kept); whitespace runs become one
+    space; markdown links keep their text.
+    """
+    for pattern in _REDUNDANT:
+        text = pattern.sub("", text)
+    for pattern, replacement in _REPHRASED:
+        text = pattern.sub(replacement, text)
+    text = _MARKDOWN_LINK.sub(r"\1", text)
+    text = _HTML_BREAK.sub(" ", text)
+    text = _HTML_TAG.sub(" ", text)
+    text = _LIST_ITEM.sub(_list_separator, "\n" + text.strip())
+    return _SPACES.sub(" ", text).strip(" ;")
+
+
+def _list_separator(match: re.Match[str]) -> str:
+    # The first item of a list follows its introduction ("Отчёт содержит:"), the others the
+    # previous item; both read naturally with one space (items carry their own punctuation).
+    return " • "
+
+
+def _size(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def leading_sentences(text: str, limit: int) -> str:
+    """The whole sentences of `text` that fit in `limit` UTF-8 bytes, then "…" if any were cut.
+
+    A first sentence longer than the limit is cut at a word boundary.
+    """
+    if _size(text) <= limit:
+        return text
+    kept = ""
+    for sentence in _SENTENCE_BREAK.split(text):
+        candidate = f"{kept} {sentence}".strip()
+        if _size(candidate) > limit:
+            break
+        kept = candidate
+    if not kept:
+        head = text.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
+        kept = head.rsplit(" ", 1)[0] if " " in head else head
+    return f"{kept.rstrip(' •')} {CUT_MARK}".lstrip()
+
+
+def lean_tool_description(description: str, limit: int = LEAN_TOOL_BYTES) -> str:
+    """The summary (first paragraph), the workflow lines, and leading sentences up to `limit`."""
+    summary, _, details = description.strip().partition("\n\n")
+    sentences = _SENTENCE_BREAK.split(lean_text(details)) if details else []
+    workflow = [s for s in sentences if s.startswith(_WORKFLOW_PREFIXES)]
+    others = " ".join(s for s in sentences if not s.startswith(_WORKFLOW_PREFIXES))
+    parts = [lean_text(summary), *workflow]
+    if others:
+        parts.append(leading_sentences(others, limit))
+    return " ".join(part for part in parts if part)
+
+
+def lean_parameter_description(description: str, limit: int = LEAN_PARAMETER_BYTES) -> str:
+    """The leading sentences of a schema description, up to `limit` UTF-8 bytes."""
+    return leading_sentences(lean_text(description), limit) or description
+
+
+def lean_tools(tools: Sequence[OperationTool]) -> list[OperationTool]:
+    """The tools with lean descriptions (tool and every schema `description`), no titles."""
+    return [
+        replace(
+            tool,
+            title=None,
+            description=lean_tool_description(tool.description) or tool.description,
+            input_schema=_lean_schema(tool.input_schema),
+            output_schema=(
+                _lean_schema(tool.output_schema, top=False) if tool.output_schema else None
+            ),
+        )
+        for tool in tools
+    ]
+
+
+def describe_tools(tools: Sequence[OperationTool], mode: DescriptionMode) -> list[OperationTool]:
+    """The tools as published in `mode` ("full": the spec's text as built)."""
+    return list(tools) if mode == "full" else lean_tools(tools)
+
+
+# A note that only restates a schema `pattern` for string-encoded integers ("uint64, as
+# digits"): the pattern says it already.
+_PATTERN_NOTE = re.compile(r"\s*\(?\b(?:u?int(?:32|64)), as digits\)?\.?$")
+
+
+def _lean_schema(node: Any, *, top: bool = True) -> Any:
+    """Lean descriptions throughout a schema; `top` marks the input schema itself, whose
+    properties (the tool's arguments) always keep a description."""
+    if isinstance(node, list):
+        return [_lean_schema(item, top=False) for item in node]
+    if not isinstance(node, dict):
+        return node
+    result: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in _DATA_KEYWORDS:
+            result[key] = value
+        elif key == "properties" and isinstance(value, dict):
+            result[key] = {
+                name: _lean_property(schema, argument=top) for name, schema in value.items()
+            }
+        elif key == "description" and isinstance(value, str):
+            text = _without_pattern_note(value) if "pattern" in node else value
+            if text:
+                result[key] = lean_parameter_description(text)
+        else:
+            result[key] = _lean_schema(value, top=False)
+    return result
+
+
+def _lean_property(schema: Any, *, argument: bool) -> Any:
+    leaned = _lean_schema(schema, top=False)
+    original = schema.get("description") if isinstance(schema, dict) else None
+    if argument and isinstance(original, str) and isinstance(leaned, dict):
+        leaned.setdefault("description", original)  # an argument keeps one, always
+    return leaned
+
+
+def _without_pattern_note(text: str) -> str:
+    return _PATTERN_NOTE.sub("", text).strip()

@@ -1,0 +1,98 @@
+"""Container helpers that put the per-call credential chooser between the server and the API.
+
+Kept out of container.py so that the composition root stays a list of providers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ozon_mcp.adapters.auth import TokenEndpointConfig, TokenProvider
+from ozon_mcp.adapters.auth.factory import build_token_provider
+from ozon_mcp.adapters.auth.redaction import Scrubber
+from ozon_mcp.adapters.mcp.credentials import OperationCredentials
+from ozon_mcp.adapters.mcp.server import ServerHooks
+from ozon_mcp.app.api_profile import ApiProfile, endpoint_config, with_scopes
+from ozon_mcp.app.settings import Settings
+from ozon_mcp.domain.clock import Clock
+from ozon_mcp.domain.errors import SettingNames
+from ozon_mcp.domain.lifetime import LifetimeRules
+from ozon_mcp.domain.ports import ScopeSet, TokenCache, TokenEndpoint
+from ozon_mcp.domain.retry import RandomSource, RetryPolicy
+
+log = logging.getLogger("ozon_mcp.profile")
+
+
+def profile_endpoint_config(settings: Settings, profile: ApiProfile) -> TokenEndpointConfig:
+    """The token endpoint configuration the profile resolved (a clear error without a URL)."""
+    return endpoint_config(settings, profile)
+
+
+def operation_credentials(
+    profile: ApiProfile,
+    default_provider: TokenProvider,
+    config: TokenEndpointConfig,
+    *,
+    endpoint: TokenEndpoint,
+    cache: TokenCache,
+    clock: Clock,
+    rng: RandomSource,
+    rules: LifetimeRules,
+    retry: RetryPolicy,
+    setting_names: SettingNames | None = None,
+    max_wait: float = 30.0,
+) -> OperationCredentials:
+    """The upstream client's Auth; per-operation providers share the endpoint and the cache
+    (the cache key differs by scope set) but each has its own lifecycle and refresher."""
+
+    def make_provider(scopes: ScopeSet) -> TokenProvider:
+        return build_token_provider(
+            with_scopes(config, scopes),
+            endpoint=endpoint,
+            cache=cache,
+            clock=clock,
+            rng=rng,
+            rules=rules,
+            retry=retry,
+            setting_names=setting_names,
+            max_wait=max_wait,
+        )
+
+    return OperationCredentials(
+        profile.tool_auth,
+        default_provider,
+        static=profile.static,
+        per_operation=profile.per_operation,
+        make_provider=make_provider,
+    )
+
+
+def with_operation_credentials(hooks: ServerHooks, auth: OperationCredentials) -> ServerHooks:
+    """The server hooks, also refusing unavailable tools, scrubbing every held secret, and
+    counting every token provider in `auth_status` (per-operation strategy)."""
+    base_secrets = hooks.secrets
+    base_status = hooks.auth_status
+
+    def secrets() -> Sequence[str] | Scrubber:
+        base = base_secrets()
+        if isinstance(base, Scrubber):  # the product's scrubber learns them for good
+            for value in auth.secret_values():
+                base.remember(value)
+            return base
+        return [*base, *auth.secret_values()]
+
+    def auth_status() -> Mapping[str, Any]:
+        providers = auth.providers()
+        if len(providers) == 1:
+            return base_status()
+        combined = providers[0].stats()
+        for provider in providers[1:]:
+            combined = combined.merged_with(provider.stats())
+        return {**base_status(), **combined.as_dict(), "token_providers": len(providers)}
+
+    return dataclasses.replace(
+        hooks, secrets=secrets, unavailable=auth.unavailable, auth_status=auth_status
+    )
