@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 
 import nox
 
@@ -16,6 +17,7 @@ PYTHON = "3.11"
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """Unit and contract tests with branch coverage (domain must stay >= 95%)."""
+    _ensure_redis_server(session)
     session.install("-e", ".[dev]")
     session.run(
         "pytest",
@@ -26,6 +28,21 @@ def tests(session: nox.Session) -> None:
         *session.posargs,
     )
     session.run("coverage", "report", "--include=src/domain/*", "--fail-under=95", "--skip-covered")
+
+
+def _ensure_redis_server(session: nox.Session) -> None:
+    """The Redis contract tests start a real redis-server on a loopback port; install Debian's
+    package when it is missing and this machine can (root with apt-get), else say what to do."""
+    if shutil.which("redis-server"):
+        return
+    if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
+        session.run("apt-get", "update", "-qq", external=True)
+        session.run("apt-get", "install", "-y", "-qq", "redis-server", external=True)
+        return
+    session.error(
+        "the Redis contract tests need redis-server on PATH: install it "
+        "(`sudo apt-get install redis-server`, `brew install redis`) and run nox again"
+    )
 
 
 @nox.session(python=PYTHON)

@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx2
 import pytest
+from emulator_support import bearer, token_request_body
 from jsonschema import Draft4Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT4
@@ -37,20 +38,6 @@ from ozon_mcp.adapters.emulator import EmulatorConfig, EmulatorHandle, start_emu
 from ozon_mcp.adapters.openapi.spec import LoadedSpec, load_spec
 
 FAST_REPORTS = 0.2  # seconds: reports finish quickly so contract tests stay fast
-
-
-def token_request_body(config: EmulatorConfig) -> dict[str, str]:
-    """The JSON body Ozon documents for `POST /api/client/token`."""
-    return {
-        "client_id": config.client_id,
-        "client_secret": config.secret_value,
-        "grant_type": "client_credentials",
-    }
-
-
-def bearer(token: str) -> dict[str, str]:
-    """The Authorization header for an API call."""
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture(name="token_request_body", scope="session")

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx2
 import pytest
-from conftest import bearer, token_request_body
+from emulator_support import bearer, token_request_body
 
 from ozon_mcp.adapters.emulator import (
     EmulatorConfig,
