@@ -250,3 +250,45 @@ def test_tools_json_needs_no_credentials_and_says_which_tool_lacks_them(
     assert "OAUTH_CLIENT_ID" in tools["SyncItems"]["reason"]
     assert API_KEY not in done.stdout + done.stderr
     assert emulator_for.control.requests == []  # it never contacts the network
+
+
+@pytest.mark.parametrize("emulator_for", ["open_spec"], indirect=True)
+async def test_http_service_without_oauth_is_ready_at_once_and_stops_cleanly(
+    emulator_for: EmulatorHandle, tmp_path: Path
+) -> None:
+    import signal
+
+    import httpx2
+    from mcp import Client
+    from mcp_support import free_port
+    from test_mcp_transports import SERVE, child, wait_for_port
+
+    port = free_port()
+    stderr_path = tmp_path / "stderr.log"
+    args = [*SERVE, "--transport", "http", "--port", str(port)]
+    env = subprocess_env(no_oauth_env(emulator_for))
+    with (
+        stderr_path.open("w", encoding="utf-8") as errlog,
+        child(args, env, tmp_path, errlog) as process,
+    ):
+        wait_for_port(port, process, stderr_path)
+        async with httpx2.AsyncClient() as raw:
+            ready = await raw.get(f"http://127.0.0.1:{port}/readyz")
+            metrics = await raw.get(f"http://127.0.0.1:{port}/metrics")
+        async with Client(f"http://127.0.0.1:{port}/mcp") as client:
+            listed = await client.call_tool("ListItems", {})
+        process.send_signal(signal.SIGINT)
+        exit_code = process.wait(15)
+    stderr = stderr_path.read_text(encoding="utf-8")
+    assert (ready.status_code, ready.json()) == (
+        200,
+        {"status": "ready", "token_state": "not_used"},
+    )
+    assert metrics.status_code == 200
+    for outcome in ("success", "failure"):
+        assert f'ozon_mcp_token_requests_total{{outcome="{outcome}"}} 0.0' in metrics.text
+    assert not listed.is_error, result_text(listed)
+    assert exit_code == 0
+    assert "Traceback" not in stderr
+    assert "closing the" not in stderr  # nothing token-related was built, so nothing to close
+    assert emulator_for.control.token_requests == 0
