@@ -87,10 +87,18 @@ class TokenProvider(FlowDriver):
         says what to fix), or `ProviderClosedError` after `aclose()`.
         """
         self._bind_to_running_loop()
-        if self._proactive:
-            self._ensure_refresher()
         token = self._flows.token_in_hand()
-        return token if token is not None else await self._run(self._flows.caller())
+        if token is not None:
+            if self._proactive:
+                self._ensure_refresher()  # restarts a refresher that stopped
+            return token
+        try:
+            return await self._run(self._flows.caller())
+        finally:
+            # Only now: a cold caller looks in the cache first (another process may share a
+            # token); a refresher started before would request one meanwhile.
+            if self._proactive and not self._flows.closed:
+                self._ensure_refresher()
 
     async def start(self) -> None:
         """Start the background refresher: a token is requested now and renewed before expiry."""

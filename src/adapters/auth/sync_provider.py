@@ -74,10 +74,20 @@ class SyncTokenProvider(FlowDriver):
         `ProviderClosedError` after `close()`.
         """
         with self._condition:
-            if self._proactive:
-                self._ensure_refresher()
             token = self._flows.token_in_hand()
-        return token if token is not None else self._run(self._flows.caller())
+            if token is not None:
+                if self._proactive:
+                    self._ensure_refresher()  # restarts a refresher that stopped
+                return token
+        try:
+            return self._run(self._flows.caller())
+        finally:
+            # Only now: a cold caller looks in the cache first (another process may share a
+            # token); a refresher started before would request one meanwhile.
+            if self._proactive:
+                with self._condition:
+                    if not self._flows.closed:
+                        self._ensure_refresher()
 
     def start(self) -> None:
         """Start the background refresher thread: a token is requested now, renewed in time."""
