@@ -185,3 +185,27 @@ def test_threaded_cold_start_with_an_empty_cache_makes_one_request() -> None:
     assert endpoint.calls == 1
     provider.close()
     assert endpoint.calls == 1
+
+
+@pytest.mark.anyio
+async def test_a_cancelled_cold_caller_leaves_the_refresher_to_the_next_call() -> None:
+    """A cancellation may be the loop shutting down: no task is started behind its back."""
+    clock = FakeClock()
+    cache = HeldAsyncCache()
+    cache.store_sync(KEY, token_value("shared-by-another-process"))
+    endpoint = ScriptedEndpoint()
+    provider = async_provider(
+        endpoint, clock, cache=cache, proactive=True, sleep=ManualTime(clock).sleep
+    )
+    caller = asyncio.create_task(provider.get_token())
+    await spin()
+    caller.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await caller
+    assert not any(task.get_name() == REFRESHER for task in asyncio.all_tasks())
+    cache.gate.set()
+    assert (await provider.get_token()).value == "shared-by-another-process"
+    await spin()
+    assert any(task.get_name() == REFRESHER for task in asyncio.all_tasks())
+    assert endpoint.calls == 0
+    await provider.aclose()
