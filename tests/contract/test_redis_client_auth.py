@@ -82,8 +82,8 @@ def test_a_threaded_and_an_async_auth_make_one_token_request_and_recover_from_a_
     assert len(rejected) == 1  # the old shared token ...
     assert len(accepted) == 1  # ... replaced by one new one, used by both processes
     assert rejected != accepted
-    # Both processes met the revoked token (each held it), and each invalidated it once.
-    assert 2 <= sum(entry.status == 401 for entry in calls) <= 2 * CALLS_PER_SIDE
+    # Both processes met the revoked token (each held it in hand), yet one new token served both.
+    assert sum(entry.status == 401 for entry in calls) >= 2
     # Redis holds the new token for the next process to start.
     config = TokenEndpointConfig(**credentials(emulator))
     reader = build_redis_sharing(redis_server.url, key=CACHE_KEY)
