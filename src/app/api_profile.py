@@ -40,6 +40,7 @@ from ozon_mcp.adapters.openapi.security import (
     OAuthAuth,
     SecurityScheme,
     ToolAuth,
+    Unavailable,
     detect_schemes,
     resolve_auth,
     used_client_credentials,
@@ -71,9 +72,13 @@ class ApiProfile:
     schemes: Mapping[str, SecurityScheme] = field(default_factory=dict)
     tool_auth: Mapping[str, ToolAuth] = field(default_factory=dict)
     static: Mapping[str, StaticCredential] = field(default_factory=dict, repr=False)
+    # The exposed tools that only a client-credentials token can serve (no open or static
+    # alternative): when there are none, OAUTH_CLIENT_ID and OAUTH_CLIENT_SECRET are optional.
+    client_credentials_tools: tuple[str, ...] = ()
 
     def oauth_needed(self) -> bool:
-        """Whether any exposed tool is called with a client-credentials token."""
+        """Whether any exposed tool is called with a client-credentials token (when there is
+        none, no token is ever requested: nothing is started, nothing can fail)."""
         return any(_oauth_parts(auth) for auth in self.tool_auth.values())
 
 
@@ -122,6 +127,16 @@ def resolve_profile(
         scheme, not missing, frozenset(static), oauth_problem=f"set {', '.join(missing)}"
     )
     tool_auth = {tool.name: resolve_auth(tool.security, schemes, credentials) for tool in tools}
+    # What the tools would use with client credentials configured: those that could use nothing
+    # else are the ones that make OAUTH_CLIENT_ID and OAUTH_CLIENT_SECRET necessary.
+    configured = Credentials(scheme, True, frozenset(static))
+    without = Credentials(scheme, False, frozenset(static))
+    needing = tuple(
+        tool.name
+        for tool in tools
+        if _oauth_parts(resolve_auth(tool.security, schemes, configured))
+        and isinstance(resolve_auth(tool.security, schemes, without), Unavailable)
+    )
     request_format: RequestFormat = (
         settings.oauth_token_request_format
         if "oauth_token_request_format" in explicit or bundled
@@ -145,7 +160,31 @@ def resolve_profile(
         schemes=schemes,
         tool_auth=tool_auth,
         static=static,
+        client_credentials_tools=needing,
     )
+
+
+def credential_problems(settings: Settings, profile: ApiProfile) -> list[str]:
+    """One line per OAuth variable that `serve` and `check` need but do not have: none when no
+    exposed tool needs a client-credentials token (open, apiKey, HTTP bearer or basic only)."""
+    needing = profile.client_credentials_tools
+    if not needing:
+        return []
+    problems = settings.missing_credentials()
+    if profile.token_url is None:
+        problems.append(
+            "OAUTH_TOKEN_URL is not set and the spec names no client-credentials token URL: "
+            "set OAUTH_TOKEN_URL to the OAuth 2.0 token endpoint"
+        )
+    if problems and settings.openapi_spec is not None:
+        shown = ", ".join(needing[:3]) + (
+            f" and {len(needing) - 3} more" if len(needing) > 3 else ""
+        )
+        problems.append(
+            f"{len(needing)} exposed tool(s) need an OAuth client-credentials token ({shown}); "
+            "to run without one, hide them with OZON_MCP_EXCLUDE_TOOLS"
+        )
+    return problems
 
 
 def is_ozon_spec(spec: LoadedSpec) -> bool:

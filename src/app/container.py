@@ -33,8 +33,11 @@ from ozon_mcp.adapters.openapi.selection import ToolSelection, select_tools
 from ozon_mcp.adapters.reports import ReportQueue
 from ozon_mcp.app.api_profile import resolve_profile
 from ozon_mcp.app.credentials_wiring import (
+    OAUTH_NOT_USED,
     operation_credentials,
     profile_endpoint_config,
+    token_provider_if_used,
+    token_stats_source,
     with_operation_credentials,
 )
 from ozon_mcp.app.report_wiring import make_report_engine, make_report_tool
@@ -58,30 +61,38 @@ def make_scrubber(settings: Settings) -> Scrubber:
 def make_server_hooks(
     settings: Settings,
     upstream: UpstreamClient,
-    provider: TokenProvider,
+    provider: TokenProvider | None,
     scrubber: Scrubber,
     budget: RequestBudget | None = None,
 ) -> ServerHooks:
-    """What the MCP server needs from the token provider and the upstream client."""
+    """What the MCP server needs from the token provider and the upstream client (provider
+    None: no exposed tool uses a token, so nothing is fetched in the background)."""
 
     def secrets() -> Scrubber:
         # The endpoint remembers every token it is issued; a token adopted from a shared
         # cache is learnt here, at the latest when a result is rendered.
-        token = provider.lifecycle.current_token()
+        token = provider.lifecycle.current_token() if provider is not None else None
         if token is not None:
             scrubber.remember(token.value)
         return scrubber
 
+    stats = token_stats_source(provider)
+    not_used = {"oauth": OAUTH_NOT_USED} if provider is None else {}
     return ServerHooks(
         upstream=upstream,
         auth_status=lambda: {
-            **provider.stats().as_dict(),
+            **stats().as_dict(),
+            **not_used,
             **(budget.status() if budget is not None else {}),
         },
         secrets=secrets,
-        start_background=provider.start,
+        start_background=provider.start if provider is not None else _nothing_to_start,
         max_response_bytes=settings.ozon_mcp_max_response_bytes,
     )
+
+
+async def _nothing_to_start() -> None:
+    """The background start-up of a server that uses no token."""
 
 
 class Container(containers.DeclarativeContainer):
@@ -148,13 +159,18 @@ class Container(containers.DeclarativeContainer):
         setting_names=providers.Object(ENV_NAMES),
         max_wait=settings.provided.oauth_max_wait_seconds,
     )
+    # The token provider when an exposed tool uses a token, else None (then nothing above is
+    # built, and the OAUTH_* variables may be unset).
+    active_token_provider = providers.Singleton(
+        token_provider_if_used, profile, token_provider.provider
+    )
     # Each call gets its operation's credential (none for open operations).
     auth = providers.Singleton(
         operation_credentials,
         profile,
-        token_provider,
-        endpoint_config,
-        endpoint=token_endpoint,
+        active_token_provider,
+        endpoint_config.provider,
+        endpoint=token_endpoint.provider,
         cache=token_cache,
         clock=clock,
         rng=rng,
@@ -181,14 +197,14 @@ class Container(containers.DeclarativeContainer):
     server_hooks = providers.Singleton(
         with_operation_credentials,
         providers.Singleton(
-            make_server_hooks, settings, upstream, token_provider, scrubber, request_budget
+            make_server_hooks, settings, upstream, active_token_provider, scrubber, request_budget
         ),
         auth,
     )
     # Per-container Prometheus registry, with the daily request budget.
     service_metrics = providers.Singleton(
         ServiceMetrics,
-        token_stats=token_provider.provided.stats,
+        token_stats=providers.Callable(token_stats_source, active_token_provider),
         budget=request_budget.provided.figures,
     )
     call_log = providers.Singleton(CallLog)  # one log event per tool call (LOG_FORMAT=json)
@@ -222,9 +238,9 @@ async def close_container(container: Container) -> None:
     runs even when an earlier one failed (logged); calling it twice is harmless.
     """
     steps: tuple[tuple[str, Callable[[], Awaitable[None]]], ...] = (
-        ("token provider", lambda: container.token_provider().aclose()),
+        ("token provider", lambda: _close_token_client(container, "token_provider")),
         ("per-operation token providers", lambda: container.auth().aclose()),
-        ("token endpoint client", lambda: container.http_token_endpoint().aclose()),
+        ("token endpoint client", lambda: _close_token_client(container, "http_token_endpoint")),
         ("upstream API client", lambda: container.upstream().aclose()),
         ("Redis token store", lambda: _close_sharing(container)),
     )
@@ -234,6 +250,13 @@ async def close_container(container: Container) -> None:
                 await close()
             except Exception:  # closing the rest matters more than this one failure
                 log.exception("closing the %s failed", what)
+
+
+async def _close_token_client(container: Container, name: str) -> None:
+    """Close the token provider or endpoint client, unless no token is used (then neither was
+    built, and building them to close them would need the OAUTH_* variables)."""
+    if container.active_token_provider() is not None:
+        await getattr(container, name)().aclose()
 
 
 async def _close_sharing(container: Container) -> None:

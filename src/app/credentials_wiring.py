@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ozon_mcp.adapters.auth import TokenEndpointConfig, TokenProvider
 from ozon_mcp.adapters.auth.factory import build_token_provider
 from ozon_mcp.adapters.auth.redaction import Scrubber
+from ozon_mcp.adapters.auth.stats import ProviderStats, token_not_used_stats
 from ozon_mcp.adapters.mcp.credentials import OperationCredentials
 from ozon_mcp.adapters.mcp.server import ServerHooks
 from ozon_mcp.app.api_profile import ApiProfile, endpoint_config, with_scopes
@@ -31,12 +32,37 @@ def profile_endpoint_config(settings: Settings, profile: ApiProfile) -> TokenEnd
     return endpoint_config(settings, profile)
 
 
+# What `auth_status` adds when no exposed tool needs a client-credentials token.
+OAUTH_NOT_USED = (
+    "not used: no exposed tool needs an OAuth client-credentials token (every one is open or "
+    "uses an OPENAPI_CREDENTIAL_* credential), so no token is ever requested"
+)
+
+
+def token_provider_if_used(
+    profile: ApiProfile, make_provider: Callable[[], TokenProvider]
+) -> TokenProvider | None:
+    """The default token provider when an exposed tool is called with a client-credentials
+    token; None otherwise, and then no token endpoint, configuration or provider is built (the
+    OAUTH_* variables may be unset) and no token is ever requested."""
+    if not profile.oauth_needed():
+        log.info("no exposed tool needs an OAuth client-credentials token; none is requested")
+        return None
+    return make_provider()
+
+
+def token_stats_source(provider: TokenProvider | None) -> Callable[[], ProviderStats]:
+    """Where `auth_status`, /readyz and /metrics read the token's state (`not_used` stats
+    when no token is used)."""
+    return provider.stats if provider is not None else token_not_used_stats
+
+
 def operation_credentials(
     profile: ApiProfile,
-    default_provider: TokenProvider,
-    config: TokenEndpointConfig,
+    default_provider: TokenProvider | None,
+    config: Callable[[], TokenEndpointConfig],
     *,
-    endpoint: TokenEndpoint,
+    endpoint: Callable[[], TokenEndpoint],
     cache: TokenCache,
     clock: Clock,
     rng: RandomSource,
@@ -46,12 +72,13 @@ def operation_credentials(
     max_wait: float = 30.0,
 ) -> OperationCredentials:
     """The upstream client's Auth; per-operation providers share the endpoint and the cache
-    (the cache key differs by scope set) but each has its own lifecycle and refresher."""
+    (the cache key differs by scope set) but each has its own lifecycle and refresher.
+    `config` and `endpoint` are only asked for when a token is used (they need OAUTH_*)."""
 
     def make_provider(scopes: ScopeSet) -> TokenProvider:
         return build_token_provider(
-            with_scopes(config, scopes),
-            endpoint=endpoint,
+            with_scopes(config(), scopes),
+            endpoint=endpoint(),
             cache=cache,
             clock=clock,
             rng=rng,
@@ -86,7 +113,7 @@ def with_operation_credentials(hooks: ServerHooks, auth: OperationCredentials) -
 
     def auth_status() -> Mapping[str, Any]:
         providers = auth.providers()
-        if len(providers) == 1:
+        if len(providers) <= 1:  # one provider, or none: no token is used
             return base_status()
         combined = providers[0].stats()
         for provider in providers[1:]:

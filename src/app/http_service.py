@@ -23,6 +23,7 @@ from ozon_mcp.adapters.mcp.oauth_resource import (
     parse_scopes,
 )
 from ozon_mcp.app.container import Container
+from ozon_mcp.app.credentials_wiring import token_stats_source
 from ozon_mcp.app.settings import Settings
 from ozon_mcp.domain.errors import ConfigurationError
 
@@ -153,12 +154,12 @@ def http_app(
     container: Container, host: str, port: int = 8000, *, stateless: bool = False
 ) -> ASGIApp:
     """The complete ASGI app for `serve --transport http`: /mcp, /healthz, /readyz, /metrics."""
-    provider = container.token_provider()
+    provider = container.active_token_provider()  # None: no exposed tool uses a token
     open_routes, protected_routes = operational_routes(
-        provider.stats,
+        token_stats_source(provider),
         container.server_hooks().secrets,
         container.service_metrics(),
-        token_attempt=provider.get_token,
+        token_attempt=provider.get_token if provider is not None else None,
     )
     access = http_access(container.settings(), host, port)
     if access.oauth is not None:

@@ -11,9 +11,10 @@ from mcp.server.stdio import stdio_server
 from mcp.server.transport_security import TransportSecuritySettings
 
 from ozon_mcp.adapters.mcp.stdio_input import DaemonLineReader
+from ozon_mcp.app.api_profile import credential_problems
 from ozon_mcp.app.container import Container, close_container
 from ozon_mcp.app.logging_setup import configure_logging, scrub_logs_with
-from ozon_mcp.app.settings import Settings, report_problems
+from ozon_mcp.app.settings import Settings, SettingsError, report_problems
 from ozon_mcp.domain.errors import ConfigurationError
 
 log = logging.getLogger("ozon_mcp")
@@ -22,9 +23,15 @@ EXIT_OK = 0
 
 
 def build_container(settings: Settings) -> Container:
-    """A container for `settings` whose server is already built (so bad config fails early)."""
+    """A container for `settings` whose server is already built (so bad config fails early).
+
+    Raises `SettingsError` listing the OAuth variables that are missing when an exposed tool
+    needs a client-credentials token (only the spec can tell: see `credential_problems`)."""
     container = Container(settings=settings)
     scrub_logs_with(container.scrubber())  # before anything can log a token
+    missing = credential_problems(settings, container.profile())
+    if missing:
+        raise SettingsError(missing)
     container.mcp_server()
     return container
 
@@ -47,11 +54,13 @@ def serve(
         if refused:
             return report_problems(refused)
     # As `check` does: no secret or token over plain http to another machine.
-    problems = settings.connection_problems()
+    problems = settings.connection_problems(credentials=False)  # the spec decides those
     if problems:
         return report_problems(problems)
     try:
         container = build_container(settings)
+    except SettingsError as exc:
+        return report_problems(exc.problems)
     except ConfigurationError as exc:
         return report_problems([str(exc)])
     tools = container.tools()

@@ -255,9 +255,14 @@ class Settings(BaseSettings):
 
         return token_cache_problems(self)
 
-    def connection_problems(self) -> list[str]:
-        """Everything that stops `serve` and `check` before any connection is made."""
-        problems = self.missing_credentials() + self.url_problems() + self.token_cache_problems()
+    def connection_problems(self, *, credentials: bool = True) -> list[str]:
+        """Everything that stops `serve` and `check` before any connection is made.
+
+        `credentials=False` leaves out the OAuth client credentials: whether they are needed
+        depends on the spec's security (`api_profile.credential_problems` decides it then).
+        """
+        problems = self.missing_credentials() if credentials else []
+        problems += self.url_problems() + self.token_cache_problems()
         if not problems:
             targets = [("OAUTH_TOKEN_URL", self.oauth_token_url)]
             targets.append(("API_BASE_URL", self.api_base_url))

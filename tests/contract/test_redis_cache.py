@@ -203,11 +203,10 @@ async def test_client_credentials_auth_with_the_redis_cache_adopts_another_proce
     emulator: EmulatorHandle, redis_server: RedisServer
 ) -> None:
     def auth() -> ClientCredentialsAuth:
-        # One store per Auth, as in two processes. Without proactive refresh: with it, the
-        # provider's refresher starts its first fetch before the cache is read (provider.py),
-        # and only the endpoint decorator, which the Auth cannot take yet, would catch that.
+        # One store per Auth, as in two processes; proactive refresh on (the default): a cold
+        # provider reads the cache before its refresher may fetch.
         sharing = build_redis_sharing(redis_server.url, key=CACHE_KEY)
-        return make_auth(emulator, cache=sharing.cache, proactive_refresh=False)
+        return make_auth(emulator, cache=sharing.cache)
 
     first, second = auth(), auth()
     async with httpx2.AsyncClient(base_url=emulator.base_url, auth=first) as client:

@@ -9,6 +9,10 @@ The class derives from both libraries' `Auth`, so each accepts it; both drive th
 `SyncTokenProvider`, each created on first use; both use the same token cache (`cache=`, an
 in-memory one by default), so a token one of them obtained serves the other. The token endpoint
 is always called with httpx2.
+
+Across processes: `cache=build_redis_sharing(redis_url, key=...)` (or a `RedisTokenCache`)
+shares the tokens AND the token requests (a distributed single flight wraps the endpoint), so
+every process, threaded or asyncio, makes one token request per lifetime between them.
 """
 
 from __future__ import annotations
@@ -25,6 +29,11 @@ from ozon_mcp.adapters.auth.config import ClientAuthMethod, RequestFormat, Token
 from ozon_mcp.adapters.auth.endpoint import HttpTokenEndpoint
 from ozon_mcp.adapters.auth.factory import build_sync_token_provider, build_token_provider
 from ozon_mcp.adapters.auth.provider import TokenProvider
+from ozon_mcp.adapters.auth.request_sharing import (
+    DualTokenEndpoint,
+    SharesTokenRequests,
+    TokenSharing,
+)
 from ozon_mcp.adapters.auth.sync_provider import SyncTokenProvider
 from ozon_mcp.domain.clock import Clock, SystemClock
 from ozon_mcp.domain.errors import ConfigurationError, Setting, SettingError, SettingNames
@@ -49,6 +58,8 @@ class ClientCredentialsAuth(ProviderBearerAuth, httpx.Auth):
     to be left alone (Retry-After); past it the request fails, naming the next attempt. A `cache`
     serves async clients through its `TokenCache` side (`load`/`store`/`discard`) and sync
     clients through its `SyncTokenCache` side (`load_sync`/...); one object may offer both.
+    A cache that shares token requests too (`RedisSharing` from `build_redis_sharing`, or a
+    `RedisTokenCache`) also wraps the token endpoint in its distributed single flight.
     """
 
     def __init__(
@@ -69,7 +80,7 @@ class ClientCredentialsAuth(ProviderBearerAuth, httpx.Auth):
         read_timeout: float = 10.0,
         proactive_refresh: bool = True,
         max_wait: float = 30.0,
-        cache: TokenCache | SyncTokenCache | None = None,
+        cache: TokenCache | SyncTokenCache | TokenSharing | None = None,
         clock: Clock | None = None,
         rng: RandomSource | None = None,
         logger: logging.Logger | None = None,
@@ -96,8 +107,18 @@ class ClientCredentialsAuth(ProviderBearerAuth, httpx.Auth):
         clock = clock or SystemClock()
         rules = _lifetime_rules(refresh_margin, default_expires_in)
         retry = _retry_policy(retry, max_retries)
-        endpoint = HttpTokenEndpoint(config, clock=clock)  # shared: one pair of HTTP clients
-        shared: TokenCache | SyncTokenCache = cache if cache is not None else InMemoryTokenCache()
+        # One endpoint (one pair of HTTP clients) for both providers, so that the single flight
+        # across processes also covers this process's threads and its event loop.
+        endpoint: DualTokenEndpoint = HttpTokenEndpoint(config, clock=clock)
+        shared: TokenCache | SyncTokenCache
+        if isinstance(cache, TokenSharing):
+            shared = cache.cache
+        else:
+            shared = cache if cache is not None else InMemoryTokenCache()
+        if isinstance(cache, SharesTokenRequests):
+            endpoint = cache.share(
+                endpoint, token_url=config.token_url, client_id=config.client_id, rules=rules
+            )
 
         def make_async() -> TokenProvider:
             return build_token_provider(

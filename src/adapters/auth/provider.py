@@ -87,10 +87,18 @@ class TokenProvider(FlowDriver):
         says what to fix), or `ProviderClosedError` after `aclose()`.
         """
         self._bind_to_running_loop()
-        if self._proactive:
-            self._ensure_refresher()
         token = self._flows.token_in_hand()
-        return token if token is not None else await self._run(self._flows.caller())
+        if token is not None:
+            if self._proactive:
+                self._ensure_refresher()  # restarts a refresher that stopped
+            return token
+        try:
+            token = await self._run(self._flows.caller())
+        except Exception:
+            self._refresher_after_cold_call()
+            raise
+        self._refresher_after_cold_call()
+        return token
 
     async def start(self) -> None:
         """Start the background refresher: a token is requested now and renewed before expiry."""
@@ -208,6 +216,16 @@ class TokenProvider(FlowDriver):
                 self._run(self._flows.background()), name="ozon-mcp token refresher"
             )
             self._refresher.add_done_callback(self._refresher_ended)
+
+    def _refresher_after_cold_call(self) -> None:
+        """Start the refresher once a cold caller is done with the cache.
+
+        Not before: a cold caller looks in the cache first (another process may share a token),
+        and a refresher started earlier would request one meanwhile. Not after a cancellation
+        either (the loop may be shutting down); the next call starts it.
+        """
+        if self._proactive and not self._flows.closed:
+            self._ensure_refresher()
 
     def _refresher_ended(self, task: asyncio.Task[None]) -> None:
         if task.cancelled():

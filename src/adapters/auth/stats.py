@@ -55,6 +55,30 @@ class ProviderStats:
         )
 
 
+# The `state` of a server none of whose exposed tools needs a client-credentials token.
+TOKEN_NOT_USED = "not_used"  # noqa: S105 - a state name, not a secret
+
+
+def token_not_used_stats() -> ProviderStats:
+    """The stats of a server that requests no token at all (every exposed tool is open or uses
+    a static credential): nothing requested, nothing failed, state `not_used`."""
+    return ProviderStats(
+        token_requests=0,
+        successes=0,
+        failures=0,
+        refreshes=0,
+        cache_hits=0,
+        waits=0,
+        invalidations=0,
+        ignored_invalidations=0,
+        state=TOKEN_NOT_USED,
+        fingerprint=None,
+        seconds_to_expiry=None,
+        seconds_to_refresh=None,
+        last_error=None,
+    )
+
+
 class AuthCounters:
     """The mutable counters behind `ProviderStats` (updated by one loop or under one lock)."""
 

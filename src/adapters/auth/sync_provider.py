@@ -74,10 +74,18 @@ class SyncTokenProvider(FlowDriver):
         `ProviderClosedError` after `close()`.
         """
         with self._condition:
-            if self._proactive:
-                self._ensure_refresher()
             token = self._flows.token_in_hand()
-        return token if token is not None else self._run(self._flows.caller())
+            if token is not None:
+                if self._proactive:
+                    self._ensure_refresher()  # restarts a refresher that stopped
+                return token
+        try:
+            token = self._run(self._flows.caller())
+        except Exception:
+            self._refresher_after_cold_call()
+            raise
+        self._refresher_after_cold_call()
+        return token
 
     def start(self) -> None:
         """Start the background refresher thread: a token is requested now, renewed in time."""
@@ -167,6 +175,14 @@ class SyncTokenProvider(FlowDriver):
         self._condition.notify_all()
 
     # --- the background refresher ----------------------------------------------------------------
+
+    def _refresher_after_cold_call(self) -> None:
+        """Start the refresher once a cold caller is done with the cache (not before: a
+        refresher started earlier would request a token the cache may hold)."""
+        if self._proactive:
+            with self._condition:
+                if not self._flows.closed:
+                    self._ensure_refresher()
 
     def _ensure_refresher(self) -> None:
         self._flows.check_open()

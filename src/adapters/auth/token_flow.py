@@ -188,7 +188,7 @@ class TokenFlows:
     def caller(self) -> Flow[AccessToken]:
         """A caller needs a token and none is in hand ready to use: fetch, wait or fail."""
         lifecycle = self.lifecycle
-        if lifecycle.current_token() is None and lifecycle.in_flight is None:
+        if self.cold():
             yield from self._adopt_from_cache()
         waiting_since: float | None = None  # bounds this caller's wait (lifecycle.max_wait)
         while True:
@@ -214,7 +214,13 @@ class TokenFlows:
                 yield SleepUntil(decision.deadline)
 
     def background(self) -> Flow[None]:
-        """The proactive refresher: keeps a token ready before callers ask, until closed."""
+        """The proactive refresher: keeps a token ready before callers ask, until closed.
+
+        A cold refresher looks in the cache before its first fetch, so a process started next
+        to others that share a cache adopts their token instead of requesting its own.
+        """
+        if self.cold():
+            yield from self._adopt_from_cache()
         step = self.lifecycle.start()
         while not self.closed:
             if isinstance(step, StartFetch):
@@ -289,6 +295,11 @@ class TokenFlows:
             self.lifecycle.abandon_fetch(ticket)
             self.events.fetch_abandoned(ticket)
             self._changed()
+
+    def cold(self) -> bool:
+        """No token in hand (valid or not) and no fetch in flight: the cache may have one."""
+        lifecycle = self.lifecycle
+        return lifecycle.current_token() is None and lifecycle.in_flight is None
 
     def is_settled(self, ticket_number: int) -> bool:
         """Whether a waiter for fetch `ticket_number` may stop waiting."""

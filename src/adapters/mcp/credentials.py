@@ -45,9 +45,10 @@ class OperationCredentials(httpx2.Auth):
     """Chooses and applies the credential of each upstream call (see the module docstring).
 
     `default_provider` serves client-credentials operations under the union strategy (and any
-    request that names no tool); with `per_operation=True`, `make_provider` builds one more
-    provider per distinct scope set on first use (the default provider is reused for its own
-    scope set). `scope_override` (OAUTH_SCOPE) sends every token request with that scope.
+    request that names no tool; None when no exposed tool uses a token); with
+    `per_operation=True`, `make_provider` builds one more provider per distinct scope set on
+    first use (the default provider is reused for its own scope set). `scope_override`
+    (OAUTH_SCOPE) sends every token request with that scope.
     """
 
     requires_request_body = True  # the bearer flow replays the body after a 401
@@ -56,7 +57,7 @@ class OperationCredentials(httpx2.Auth):
     def __init__(
         self,
         tool_auth: Mapping[str, ToolAuth],
-        default_provider: TokenProvider,
+        default_provider: TokenProvider | None,
         *,
         static: Mapping[str, StaticCredential] | None = None,
         per_operation: bool = False,
@@ -67,12 +68,12 @@ class OperationCredentials(httpx2.Auth):
         self._default = default_provider
         self._per_operation = per_operation and make_provider is not None
         self._make_provider = make_provider
-        self._bearers: dict[ScopeSet, ProviderBearerAuth] = {
-            default_provider.key.scopes: ProviderBearerAuth.from_providers(default_provider)
-        }
-        self._providers: dict[ScopeSet, TokenProvider] = {
-            default_provider.key.scopes: default_provider
-        }
+        self._bearers: dict[ScopeSet, ProviderBearerAuth] = {}
+        self._providers: dict[ScopeSet, TokenProvider] = {}
+        if default_provider is not None:  # None: no exposed tool uses a token
+            scopes = default_provider.key.scopes
+            self._bearers[scopes] = ProviderBearerAuth.from_providers(default_provider)
+            self._providers[scopes] = default_provider
 
     # --- what the server and the container ask -----------------------------------------------
 
@@ -135,6 +136,8 @@ class OperationCredentials(httpx2.Auth):
             return
 
     def _bearer_for(self, auth: OAuthAuth) -> ProviderBearerAuth:
+        if self._default is None:  # the profile resolved no tool to a token: a wiring error
+            raise ConfigurationError("no OAuth client-credentials token is configured")
         if not self._per_operation or self._make_provider is None:
             return self._bearers[self._default.key.scopes]
         scopes = ScopeSet(frozenset(auth.scopes))

@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ozon_mcp.adapters.auth.redaction import Scrubber
-from ozon_mcp.adapters.auth.stats import ProviderStats
+from ozon_mcp.adapters.auth.stats import TOKEN_NOT_USED, ProviderStats
 from ozon_mcp.adapters.mcp.metrics import METRICS_CONTENT_TYPE, ServiceMetrics
 from ozon_mcp.adapters.openapi import scrub
 from ozon_mcp.domain.lifecycle import LifecycleState
@@ -51,6 +51,8 @@ class Readiness:
 
 def readiness(stats: ProviderStats) -> Readiness:
     """Ready with a valid token in hand, or when the last token attempt succeeded."""
+    if stats.state == TOKEN_NOT_USED:  # no exposed tool needs a token: nothing to wait for
+        return Readiness(True, stats.state)
     has_token = stats.seconds_to_expiry is not None and stats.seconds_to_expiry > 0
     if stats.state in _TOKEN_IN_HAND or has_token:
         return Readiness(True, stats.state)

@@ -13,8 +13,10 @@ import contextlib
 
 from ozon_mcp.adapters.auth.cache import InMemoryTokenCache
 from ozon_mcp.adapters.sharing.record import SharedToken
+from ozon_mcp.adapters.sharing.single_flight import SharedTokenEndpoint
 from ozon_mcp.adapters.sharing.store import RedisTokenStore, SharingUnavailable
-from ozon_mcp.domain.ports import CacheKey
+from ozon_mcp.domain.lifetime import LifetimeRules
+from ozon_mcp.domain.ports import CacheKey, SyncTokenEndpoint, TokenEndpoint
 from ozon_mcp.domain.token import AccessToken
 
 
@@ -91,6 +93,31 @@ class RedisTokenCache:
         self._local.discard_sync(key, fingerprint)
         with contextlib.suppress(SharingUnavailable):  # reported by the store
             self.backend.discard_sync(key, fingerprint)
+
+    # --- the single flight over the same store --------------------------------------------------
+
+    def share(
+        self,
+        endpoint: TokenEndpoint | SyncTokenEndpoint,
+        *,
+        token_url: str,
+        client_id: str,
+        rules: LifetimeRules | None = None,
+        lock_ttl: float = 20.0,
+    ) -> SharedTokenEndpoint:
+        """Wrap `endpoint` in the distributed single flight over this cache's store.
+
+        `ClientCredentialsAuth(cache=<this cache>)` calls it, so that processes sharing the
+        cache also share their token requests (one per lifetime for all of them).
+        """
+        return SharedTokenEndpoint(
+            endpoint,
+            self.backend,
+            token_url=token_url,
+            client_id=client_id,
+            rules=rules,
+            lock_ttl=lock_ttl,
+        )
 
     def _adopted(self, key: CacheKey, shared: SharedToken | None) -> AccessToken | None:
         if shared is None:

@@ -32,7 +32,11 @@ def make_cipher(key: SecretStr | str | None, *, allow_plaintext: bool) -> TokenC
 
 @dataclass(frozen=True)
 class RedisSharing:
-    """A store plus the two things built on it: the cache and the endpoint decorator."""
+    """A store plus the two things built on it: the cache and the endpoint decorator.
+
+    `ClientCredentialsAuth(cache=<a RedisSharing>)` uses both: the cache for tokens obtained,
+    `share` for the requests. The sharing is the caller's: close it after the Auths using it.
+    """
 
     store: RedisTokenStore
     cache: RedisTokenCache
@@ -47,14 +51,18 @@ class RedisSharing:
         lock_ttl: float = 20.0,
     ) -> SharedTokenEndpoint:
         """Wrap `endpoint` in the distributed single flight over this store."""
-        return SharedTokenEndpoint(
-            endpoint,
-            self.store,
-            token_url=token_url,
-            client_id=client_id,
-            rules=rules,
-            lock_ttl=lock_ttl,
+        return self.cache.share(
+            endpoint, token_url=token_url, client_id=client_id, rules=rules, lock_ttl=lock_ttl
         )
+
+    def close(self) -> None:
+        """Close the blocking Redis connections (after the Auths or providers that use them)."""
+        self.store.close()
+
+    async def aclose(self) -> None:
+        """Close the connections of both Redis clients (asyncio: the running loop's)."""
+        await self.store.aclose()
+        self.store.close()
 
 
 def build_redis_sharing(

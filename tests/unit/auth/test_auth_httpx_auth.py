@@ -10,6 +10,7 @@ from fake_clock import FakeClock
 from pydantic import SecretStr
 
 from ozon_mcp.adapters import ClientCredentialsAuth
+from ozon_mcp.adapters.auth import HttpTokenEndpoint, InMemoryTokenCache
 from ozon_mcp.domain import ConfigurationError
 
 URL = "https://auth.example.com/token"
@@ -188,3 +189,32 @@ def test_an_accepted_retry_ends_the_rejection_backoff() -> None:
     assert provider.lifecycle.rejections == 0
     # A later 401 of that token (revoked, say) is again answered with one new token.
     assert _call(auth, 401) == ["Bearer token-2", "Bearer token-3"]
+
+
+class FakeSharing:
+    """A `TokenSharing` in memory: its cache, and a `share` that hands out a scripted endpoint."""
+
+    def __init__(self) -> None:
+        self.cache = InMemoryTokenCache()
+        self.endpoint = ScriptedEndpoint()
+        self.shared: list[tuple[object, dict[str, object]]] = []
+
+    def share(self, endpoint: object, **names: object) -> ScriptedEndpoint:
+        self.shared.append((endpoint, names))
+        return self.endpoint
+
+
+@pytest.mark.anyio
+async def test_a_sharing_cache_wraps_the_one_endpoint_of_both_providers() -> None:
+    sharing = FakeSharing()
+    auth = _auth(cache=sharing, proactive_refresh=False, refresh_margin=30)
+    [(wrapped, names)] = sharing.shared  # once, for the sync and the async provider alike
+    assert isinstance(wrapped, HttpTokenEndpoint)
+    assert names["token_url"] == URL
+    assert names["client_id"] == "id"
+    assert names["rules"].refresh_margin == 30  # type: ignore[attr-defined]
+    assert (await auth.provider.get_token()).value == "token-1"
+    assert auth.sync_provider.get_token().value == "token-1"  # through the shared cache
+    assert sharing.endpoint.calls == 1
+    assert sharing.cache.size == 1
+    await auth.aclose()
