@@ -37,6 +37,7 @@ from typing import Any
 
 import httpx2
 import psutil
+from pydantic import SecretStr
 
 import ozon_mcp.adapters.openapi
 from benchmarks.mcp_servers.spec_copy import SPEC_NAME
@@ -156,7 +157,7 @@ async def token_budget(redis: _Redis) -> list[dict[str, Any]]:
     config = TokenEndpointConfig(
         token_url=emulator.token_url,
         client_id=emulator.config.client_id,
-        client_secret=emulator.config.secret_value,
+        client_secret=SecretStr(emulator.config.secret_value),
     )
     rows = []
     try:
