@@ -24,8 +24,8 @@ from ozon_mcp.adapters.auth.cache import InMemoryTokenCache
 from ozon_mcp.adapters.auth.config import ClientAuthMethod, RequestFormat, TokenEndpointConfig
 from ozon_mcp.adapters.auth.endpoint import HttpTokenEndpoint
 from ozon_mcp.adapters.auth.factory import build_sync_token_provider, build_token_provider
-from ozon_mcp.adapters.auth.provider import TokenProvider
-from ozon_mcp.adapters.auth.sync_provider import SyncTokenProvider
+from ozon_mcp.adapters.auth.provider import Sleep, TokenProvider
+from ozon_mcp.adapters.auth.sync_provider import ConditionWait, SyncTokenProvider
 from ozon_mcp.domain.clock import Clock, SystemClock
 from ozon_mcp.domain.errors import ConfigurationError, Setting, SettingError, SettingNames
 from ozon_mcp.domain.lifetime import LifetimeRules
@@ -49,6 +49,8 @@ class ClientCredentialsAuth(ProviderBearerAuth, httpx.Auth):
     to be left alone (Retry-After); past it the request fails, naming the next attempt. A `cache`
     serves async clients through its `TokenCache` side (`load`/`store`/`discard`) and sync
     clients through its `SyncTokenCache` side (`load_sync`/...); one object may offer both.
+    A test that injects a `clock` also injects how waiting passes on it: `sleep` (an async
+    `sleep(seconds)`, for async clients) and `wait` (`wait(condition, timeout)`, for threads).
     """
 
     def __init__(
@@ -73,6 +75,8 @@ class ClientCredentialsAuth(ProviderBearerAuth, httpx.Auth):
         clock: Clock | None = None,
         rng: RandomSource | None = None,
         logger: logging.Logger | None = None,
+        sleep: Sleep | None = None,
+        wait: ConditionWait | None = None,
     ) -> None:
         if not isinstance(client_secret, str | SecretStr):
             raise ConfigurationError("client_secret must be a str or a pydantic SecretStr")
@@ -109,6 +113,7 @@ class ClientCredentialsAuth(ProviderBearerAuth, httpx.Auth):
                 rules=rules,
                 retry=retry,
                 proactive_refresh=proactive_refresh,
+                sleep=sleep,
                 logger=logger,
                 setting_names=KEYWORD_NAMES,
                 max_wait=max_wait,
@@ -124,6 +129,7 @@ class ClientCredentialsAuth(ProviderBearerAuth, httpx.Auth):
                 rules=rules,
                 retry=retry,
                 proactive_refresh=proactive_refresh,
+                wait=wait,
                 logger=logger,
                 setting_names=KEYWORD_NAMES,
                 max_wait=max_wait,
