@@ -28,7 +28,7 @@ from ozon_mcp.domain import TokenEndpointUnavailableError
 
 SHARED_EMULATOR = True  # one emulator per config for the module, reset before each test
 SHORT_LIVED = [EmulatorConfig(expires_in=5)]
-EXACT = 1e-9  # fake seconds add up exactly, but for float rounding
+EXACT = 1e-6  # fake seconds add up exactly; the emulator logs epoch seconds (float64, ~1e-7)
 
 
 @pytest.mark.anyio
