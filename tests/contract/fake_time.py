@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -121,13 +122,19 @@ class FakeTime:
         for sleeper in woken:
             sleeper.wake()
 
-    def next_wake_in(self, within: float = 10.0) -> float:
-        """Fake seconds until the earliest pending sleep ends, once one is pending; waits (real
-        time, at most `within` seconds) for the provider to go to sleep first."""
+    def next_wake_in(self, within: float = 10.0, sooner_than: float = math.inf) -> float:
+        """Fake seconds until the earliest pending sleep ends, once one is pending (ending
+        within `sooner_than` fake seconds, if given); waits (real time, at most `within`
+        seconds) for the provider to go to sleep that way first."""
+
+        def pending() -> list[float]:
+            limit = self._now + sooner_than
+            return [s.deadline for s in self._sleepers.values() if s.deadline <= limit]
+
         with self._changed:
-            if not self._changed.wait_for(lambda: bool(self._sleepers), within):
+            if not self._changed.wait_for(lambda: bool(pending()), within):
                 raise AssertionError(f"nothing went to sleep on the fake clock within {within} s")
-            return max(0.0, min(s.deadline for s in self._sleepers.values()) - self._now)
+            return max(0.0, min(pending()) - self._now)
 
     async def until_asleep(self, within: float = 10.0) -> None:
         """Wait (real time, off the loop) until something sleeps on this clock again: the
