@@ -152,10 +152,16 @@ class FakeTime:
         """`advance_to_next_wake_sync` for async tests (the waiting happens off the loop)."""
         return await asyncio.to_thread(self.advance_to_next_wake_sync, within)
 
-    async def drive(self, awaitable: Awaitable[T], within: float = 10.0) -> T:
+    async def drive(
+        self, awaitable: Awaitable[T], within: float = 10.0, horizon: float = 10.0
+    ) -> T:
         """Await `awaitable` while time passes for it: whenever it has not finished after a
         short real moment and something sleeps on this clock, jump to the earliest wake (as
-        trio's autojump clock does). For a call that waits out retries or a cool-down."""
+        trio's autojump clock does). For a call that waits out retries or a cool-down.
+
+        Only wakes at most `horizon` fake seconds away are jumped to: the refresher's sleep
+        until the next refresh (many minutes) must not pass just because the call is slow.
+        """
         task = asyncio.ensure_future(awaitable)
         give_up = time.monotonic() + within
         try:
@@ -166,7 +172,8 @@ class FakeTime:
                 if time.monotonic() > give_up:
                     raise AssertionError(f"the driven call did not finish within {within} s")
                 with self._changed:
-                    wakes = [s.deadline for s in self._sleepers.values()]
+                    limit = self._now + horizon
+                    wakes = [s.deadline for s in self._sleepers.values() if s.deadline <= limit]
                     delay = max(0.0, min(wakes) - self._now) if wakes else None
                 if delay is not None:
                     self.advance(delay)

@@ -91,14 +91,19 @@ async def test_connection_refused_is_retried_until_the_endpoint_listens(
     caplog.set_level("INFO", logger="ozon_mcp.auth")
     port = _unused_loopback_port()
     token_url = f"http://127.0.0.1:{port}/api/client/token"
+    fake = FakeTime()  # no emulator to link yet: it starts on that port later
     auth = make_auth(
         _Unstarted(token_url),  # type: ignore[arg-type]
         retry=RetryPolicy(base=0.2, cap=0.2, max_retries=8),
+        rng=ConstantRandom(1.0),
+        **fake.injected(),
     )
     task = asyncio.create_task(auth.provider.get_token())
-    await asyncio.to_thread(wait_until, lambda: (auth.stats() or _NO_STATS).failures >= 1)
+    # Refused, the request waits for its retry: time stands still until the endpoint listens.
+    assert await asyncio.to_thread(fake.next_wake_in) == pytest.approx(0.2, abs=EXACT)
     handle = start_emulator(EmulatorConfig(port=port), spec=ozon_spec)
     try:
+        fake.advance(0.2)
         token = await asyncio.wait_for(task, timeout=10)
         assert token.fingerprint == token_requests(handle)[0].token_fingerprint
     finally:
@@ -106,7 +111,7 @@ async def test_connection_refused_is_retried_until_the_endpoint_listens(
         handle.stop()
     stats = auth.stats()
     assert stats is not None
-    assert stats.failures >= 1
+    assert stats.failures == 1  # one refusal, then the retry found the endpoint listening
     assert stats.token_requests == stats.failures + 1
     assert "could not connect to the token endpoint" in _failure_messages(caplog)
 
@@ -139,11 +144,13 @@ async def test_a_timed_out_token_request_is_retried(
 
 async def test_a_dropped_connection_is_retried(emulator: EmulatorHandle) -> None:
     emulator.control.script_token_responses([ScriptedResponse(drop_connection=True)])
-    auth = make_auth(emulator, retry=FAST_RETRY)
+    fake = FakeTime(emulator)
+    auth = make_auth(emulator, retry=FAST_RETRY, rng=ConstantRandom(1.0), **fake.injected())
     async with httpx2.AsyncClient(base_url=emulator.base_url, auth=auth) as client:
-        assert (await client.get(LIMITS_PATH)).status_code == 200
+        assert (await fake.drive(client.get(LIMITS_PATH))).status_code == 200
     await auth.aclose()
     assert [entry.status for entry in token_requests(emulator)] == [None, 200]
+    assert gaps(token_requests(emulator)) == pytest.approx([FAST_RETRY.base], abs=EXACT)
 
 
 async def test_invalid_client_fails_at_once_and_names_the_settings_to_fix(
