@@ -52,7 +52,6 @@ class FakeTime:
             emulator.control.freeze_clock()
         self._sleepers: dict[int, _Sleeper] = {}
         self._numbers = itertools.count()
-        self.requested: list[float] = []  # every sleep/wait duration asked for, in order
 
     # --- the Clock port ------------------------------------------------------------------------
 
@@ -78,8 +77,12 @@ class FakeTime:
         loop = asyncio.get_running_loop()
         woken: asyncio.Future[None] = loop.create_future()
 
+        def resolve() -> None:
+            if not woken.done():  # the sleep may have been cancelled meanwhile
+                woken.set_result(None)
+
         def wake() -> None:
-            loop.call_soon_threadsafe(lambda: woken.done() or woken.set_result(None))
+            loop.call_soon_threadsafe(resolve)
 
         number, _ = self._register(seconds, wake)
         try:
@@ -187,7 +190,6 @@ class FakeTime:
     def _register(self, seconds: float, wake: Callable[[], None]) -> tuple[int, float]:
         number = next(self._numbers)
         with self._changed:
-            self.requested.append(seconds)
             sleeper = _Sleeper(self._now + seconds, wake)
             self._sleepers[number] = sleeper
             self._changed.notify_all()
