@@ -6,7 +6,7 @@ import itertools
 import time
 from collections.abc import Callable
 
-from ozon_mcp.adapters import ClientCredentialsAuth
+from ozon_mcp import ClientCredentialsAuth
 from ozon_mcp.adapters.emulator import EmulatorHandle, RecordedRequest
 from ozon_mcp.domain import RetryPolicy
 

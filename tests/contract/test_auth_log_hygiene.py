@@ -20,7 +20,7 @@ from fake_time import FakeTime
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from ozon_mcp.adapters import ClientCredentialsAuth
+from ozon_mcp import ClientCredentialsAuth
 from ozon_mcp.adapters.emulator import (
     EmulatorConfig,
     EmulatorHandle,

@@ -22,7 +22,7 @@ from auth_contract_support import (
 )
 from fake_time import FakeTime
 
-from ozon_mcp.adapters import ClientCredentialsAuth
+from ozon_mcp import ClientCredentialsAuth
 from ozon_mcp.adapters.emulator import EmulatorConfig, EmulatorHandle, ScriptedResponse
 from ozon_mcp.domain import TokenEndpointUnavailableError
 
