@@ -245,18 +245,10 @@ async def test_http_service_without_oauth_is_ready_at_once_and_stops_cleanly(
 
     import httpx2
     from mcp import Client
-    from mcp_support import free_port
-    from test_mcp_transports import SERVE, child, wait_for_port
+    from test_mcp_transports import http_serve
 
-    port = free_port()
-    stderr_path = tmp_path / "stderr.log"
-    args = [*SERVE, "--transport", "http", "--port", str(port)]
     env = subprocess_env(no_oauth_env(emulator_for))
-    with (
-        stderr_path.open("w", encoding="utf-8") as errlog,
-        child(args, env, tmp_path, errlog) as process,
-    ):
-        wait_for_port(port, process, stderr_path)
+    with http_serve(env, tmp_path) as (process, port, stderr_path):
         async with httpx2.AsyncClient() as raw:
             ready = await raw.get(f"http://127.0.0.1:{port}/readyz")
             metrics = await raw.get(f"http://127.0.0.1:{port}/metrics")
