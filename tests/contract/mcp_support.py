@@ -7,7 +7,8 @@
 - `recording_upstream()`: a loopback HTTP server that records every request byte for byte
   (the emulator's request log has no bodies) and answers `{"ok": true}`.
 - `free_port()`, `closed_port_url()`, `subprocess_env(...)`, `result_text(...)`.
-- `run_cli(args, cwd, env)`: `python -m ozon_mcp.app.cli ARGS` as a user runs it.
+- `run_cli(args, cwd, env)`: `python -m ozon_mcp.app.cli ARGS` as a user runs it;
+  `run_captured(command, cwd, env, timeout=...)`: any command the same way, with a raw env.
 """
 
 from __future__ import annotations
@@ -192,15 +193,15 @@ def subprocess_env(values: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def run_cli(
-    args: list[str], cwd: Path, env: dict[str, str] | None = None, *, timeout: float = 60
+def run_captured(
+    command: list[str], cwd: Path, env: dict[str, str], *, timeout: float
 ) -> subprocess.CompletedProcess[str]:
-    """`python -m ozon_mcp.app.cli ARGS` in `cwd` with `subprocess_env(env)`, no stdin, and its
-    output captured as UTF-8 text; a non-zero exit is returned, not raised."""
+    """`command` in `cwd` with exactly `env`, no stdin, and its output captured as UTF-8 text;
+    a non-zero exit is returned, not raised."""
     return subprocess.run(
-        [sys.executable, "-m", "ozon_mcp.app.cli", *args],
+        command,
         cwd=cwd,
-        env=subprocess_env(env),
+        env=env,
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
@@ -208,3 +209,12 @@ def run_cli(
         timeout=timeout,
         check=False,
     )
+
+
+def run_cli(
+    args: list[str], cwd: Path, env: dict[str, str] | None = None, *, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """`python -m ozon_mcp.app.cli ARGS` as a user runs it: `run_captured` with
+    `subprocess_env(env)`."""
+    command = [sys.executable, "-m", "ozon_mcp.app.cli", *args]
+    return run_captured(command, cwd, subprocess_env(env), timeout=timeout)
