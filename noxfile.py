@@ -85,6 +85,8 @@ def bench(session: nox.Session) -> None:
     docs/benchmarks.md. `nox -s bench -- --quick --reps 1` is a smoke run; `-- --help` lists
     the options.
     """
+    if "--scaling" in session.posargs:  # the Redis replicas of docs/scaling.md
+        _ensure_redis_server(session)
     session.install("-e", ".[dev,bench]")
     command = " ".join(["nox -s bench", *(["--", *session.posargs] if session.posargs else [])])
     session.run("python", "-m", "benchmarks", *session.posargs, env={"BENCH_COMMAND": command})

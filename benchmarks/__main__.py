@@ -28,6 +28,14 @@ MCP_COLUMNS = [
     ("fastmcp", "FastMCP from_openapi"),
     ("ours-slow-token", "ozon-mcp, 1 s token endpoint"),
 ]
+# tools/list sizes (M4): each server with its default descriptions, and ours' two variants.
+SIZE_ROWS = (
+    report.SizeRow("floor", "floor (low-level Server)", "the spec's one-line summaries"),
+    report.SizeRow("ours", "ozon-mcp serve (default)", "lean (`OZON_MCP_DESCRIPTIONS=lean`)"),
+    report.SizeRow("ours-full", "ozon-mcp serve", "`OZON_MCP_DESCRIPTIONS=full`: the spec's text"),
+    report.SizeRow("ours-read-only", "ozon-mcp serve, `OZON_MCP_READ_ONLY=1`", "lean"),
+    report.SizeRow("fastmcp", "FastMCP from_openapi", "its defaults, with output schemas"),
+)
 MCP_MIN_REPS = 5
 ERROR_SCENARIOS = ("S4", "S4r", "S5", "S6", "S7a", "S7b", "S7c")
 
@@ -104,6 +112,8 @@ def render(results: Results, meta: dict[str, object]) -> str:
         report.table(results, report.TOKEN_ROWS, token_columns),
         "### MCP servers over stdio",
         report.table(results, report.MCP_ROWS, MCP_COLUMNS),
+        "### tools/list sizes (M4)",
+        report.sizes_table(results, SIZE_ROWS),
         "### Targets",
         report.targets_table(evaluate(results)),
         "### Errors seen by callers (first per contender)",

@@ -26,7 +26,7 @@ from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuth2Client
 from authlib.integrations.httpx_client._compat import httpx2 as authlib_http
 
 from benchmarks.servers import CLIENT_ID, CLIENT_SECRET, TOKEN_PATH
-from ozon_mcp.adapters import ClientCredentialsAuth
+from ozon_mcp import ClientCredentialsAuth  # the public import users write (issue 9)
 
 MOCK_API_BASE = "http://api.bench.invalid"
 OUR_DEFAULT_MARGIN = inspect.signature(ClientCredentialsAuth).parameters["refresh_margin"].default

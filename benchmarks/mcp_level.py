@@ -6,7 +6,15 @@ concurrency 1 and 20, the servers' calls interleaved in chunks (M2: calls/s, p50
 server's CPU time per call, which is steadier than wall time on a busy machine); the server's
 RSS is sampled every 10 ms over its whole life (M3: peak MiB).
 The upstream is an emulator in its own process. `ours-slow-token` repeats M1 for ours with
-a token endpoint that takes 1 s, to show that the startup token fetch never delays tools/list.
+a token endpoint that takes 1 s, to show that the startup token fetch never delays tools/list;
+`ours-full` and `ours-read-only` start ours with OZON_MCP_DESCRIPTIONS=full and
+OZON_MCP_READ_ONLY=1 for their tools/list sizes.
+
+What is compared: each server as shipped, with its defaults. ours lists the spec's 40 tools
+plus its own `auth_status` and `get_campaign_statistics`, with lean descriptions; the floor and
+FastMCP list the 40 spec tools. M4 therefore also measures the spec's tools alone
+(`m4_spec_bytes`: a compact tools/list answer holding only the tools named after the spec's
+operationIds), which is what the size targets compare.
 """
 
 from __future__ import annotations
@@ -17,12 +25,13 @@ import statistics
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import psutil
 
+from benchmarks.mcp_servers.floor import operations
 from benchmarks.mcp_servers.spec_copy import bundled_spec_path, write_fastmcp_copy
 from benchmarks.servers import CLIENT_ID, CLIENT_SECRET, Control, ServerProcess
 from benchmarks.stdio_client import StdioSession
@@ -59,8 +68,11 @@ class McpContender:
     label: str
     argv: list[str]
     env: dict[str, str] = field(default_factory=dict)
-    calls: bool = True
+    calls: bool = True  # False: started and stopped only (M1, M3, M4), no M2
     token_latency: float = 0.0
+    # Where the server runs: the benchmark's work folder, so that no `.env` of the checkout
+    # is read (ours and FastMCP both read one from their working folder).
+    cwd: str = str(ROOT / ".bench")
 
 
 def _ozon_mcp_argv() -> list[str]:
@@ -73,7 +85,12 @@ def _ozon_mcp_argv() -> list[str]:
 def mcp_contenders(emulator: ServerProcess, static_token: str, workdir: Path) -> list[McpContender]:
     """The MCP-level contenders against `emulator`; writes FastMCP's spec copy into `workdir`."""
     fastmcp_spec, _ = write_fastmcp_copy(workdir)
-    peer_env = {"API_BASE_URL": emulator.base_url, "STATIC_TOKEN": static_token}
+    # `python -m benchmarks.mcp_servers...` run outside the checkout: the checkout on the path.
+    peer_env = {
+        "API_BASE_URL": emulator.base_url,
+        "STATIC_TOKEN": static_token,
+        "PYTHONPATH": str(ROOT),
+    }
     ours_env = {
         "OAUTH_CLIENT_ID": CLIENT_ID,
         "OAUTH_CLIENT_SECRET": CLIENT_SECRET,
@@ -82,7 +99,7 @@ def mcp_contenders(emulator: ServerProcess, static_token: str, workdir: Path) ->
         "LOG_LEVEL": "WARNING",
     }
     python = sys.executable
-    return [
+    contenders = [
         McpContender(
             "floor",
             "floor (low-level Server)",
@@ -104,7 +121,22 @@ def mcp_contenders(emulator: ServerProcess, static_token: str, workdir: Path) ->
             calls=False,
             token_latency=SLOW_TOKEN_SECONDS,
         ),
+        McpContender(
+            "ours-full",
+            "ozon-mcp serve, OZON_MCP_DESCRIPTIONS=full",
+            _ozon_mcp_argv(),
+            {**ours_env, "OZON_MCP_DESCRIPTIONS": "full"},
+            calls=False,
+        ),
+        McpContender(
+            "ours-read-only",
+            "ozon-mcp serve, OZON_MCP_READ_ONLY=1",
+            _ozon_mcp_argv(),
+            {**ours_env, "OZON_MCP_READ_ONLY": "1"},
+            calls=False,
+        ),
     ]
+    return [replace(contender, cwd=str(workdir)) for contender in contenders]
 
 
 class ServerProbe:
@@ -137,10 +169,24 @@ class ServerProbe:
         return self._peak / 2**20
 
 
-def describe_tools(tools: list[dict[str, Any]]) -> Metrics:
-    """How many tools, parameters and described parameters; bytes of output schemas."""
+def spec_operation_ids() -> frozenset[str]:
+    """The bundled spec's operationIds: the tool names every server derives from the spec."""
+    return frozenset(operations(json.loads(bundled_spec_path().read_text(encoding="utf-8"))))
+
+
+def compact_answer_bytes(tools: list[dict[str, Any]]) -> int:
+    """Bytes of a compact tools/list answer line (UTF-8, as the mcp SDK writes it) with `tools`."""
+    answer = {"jsonrpc": "2.0", "id": 2, "result": {"tools": tools}}
+    return len(json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def describe_tools(tools: list[dict[str, Any]], spec_names: frozenset[str]) -> Metrics:
+    """How many tools are listed; for the spec's tools among them (named by operationId): how
+    many, their parameters and described parameters, the bytes of a tools/list answer holding
+    only them, and of their output schemas."""
+    spec_tools = [tool for tool in tools if tool.get("name") in spec_names]
     params = documented = schema_bytes = 0
-    for tool in tools:
+    for tool in spec_tools:
         properties = (tool.get("inputSchema") or {}).get("properties") or {}
         params += len(properties)
         documented += sum(bool((p or {}).get("description")) for p in properties.values())
@@ -148,6 +194,8 @@ def describe_tools(tools: list[dict[str, Any]]) -> Metrics:
             schema_bytes += len(json.dumps(tool["outputSchema"], ensure_ascii=False).encode())
     return {
         "tools": len(tools),
+        "spec_tools": len(spec_tools),
+        "m4_spec_bytes": compact_answer_bytes(spec_tools),
         "params": params,
         "params_documented": documented,
         "output_schema_bytes": schema_bytes,
@@ -208,11 +256,11 @@ class _Running:
     metrics: Metrics
 
 
-async def _start(contender: McpContender, control: Control) -> _Running:
+async def _start(contender: McpContender, control: Control, spec_names: frozenset[str]) -> _Running:
     """Spawn the server and measure M1 and M4 (with the token endpoint slowed if asked)."""
     if contender.token_latency:
         await control.call("POST", "/token/latency", {"seconds": contender.token_latency})
-    session = StdioSession(contender.argv, contender.env, str(ROOT))
+    session = StdioSession(contender.argv, contender.env, contender.cwd)
     started = time.perf_counter()
     await session.start()
     probe = ServerProbe(session.pid)
@@ -223,7 +271,9 @@ async def _start(contender: McpContender, control: Control) -> _Running:
         await _stop(_Running(contender, session, probe, {}), control)
         raise
     metrics: Metrics = {"m1_ms": (time.perf_counter() - started) * 1e3, "m4_bytes": size}
-    return _Running(contender, session, probe, metrics | describe_tools(listed["tools"]))
+    return _Running(
+        contender, session, probe, metrics | describe_tools(listed["tools"], spec_names)
+    )
 
 
 async def _stop(running: _Running, control: Control) -> Metrics:
@@ -244,14 +294,16 @@ async def measure_rep(
     calls interleaved in chunks (A B C A B C ...) so that load from elsewhere hits all alike;
     then stop them all (M3). Contenders without calls are started and stopped first."""
     results: dict[str, Metrics] = {}
+    spec_names = spec_operation_ids()
     for contender in contenders:
         if not contender.calls:
-            results[contender.key] = await _stop(await _start(contender, control), control)
+            started = await _start(contender, control, spec_names)
+            results[contender.key] = await _stop(started, control)
     running: list[_Running] = []
     try:
         for contender in contenders:
             if contender.calls:
-                running.append(await _start(contender, control))
+                running.append(await _start(contender, control, spec_names))
         for server in running:
             for _ in range(sizes.warmup):
                 await server.session.call_tool(TOOL, {})

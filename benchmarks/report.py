@@ -132,14 +132,43 @@ MCP_ROWS = (
     ),
     Row("MCP", "M3 peak RSS, MiB", _num("m3_peak_rss_mib", 1)),
     Row("MCP", "M3 ratio to floor", _num("m3_peak_rss_mib_ratio", 2, "x")),
-    Row("MCP", "M4 tools/list bytes", _num("m4_bytes")),
-    Row("MCP", "M4 of which output schemas", _num("output_schema_bytes")),
-    Row(
-        "MCP",
-        "tools / params documented",
-        lambda e: f"{_num('tools')(e)} / {_of('params_documented', 'params')(e)}",
-    ),
 )
+
+
+@dataclass(frozen=True)
+class SizeRow:
+    """One server in the tools/list size table: its key in the MCP results and how it runs."""
+
+    key: str
+    server: str
+    descriptions: str
+
+
+def sizes_table(results: Results, rows: tuple[SizeRow, ...]) -> str:
+    """M4 per server: the whole tools/list answer, and the spec's tools alone (what the size
+    targets compare, since servers add tools of their own)."""
+    entries = results.get("MCP", {})
+    lines = [
+        "| Server | Descriptions | tools listed | tools/list answer, bytes "
+        "| spec tools | spec tools' answer, bytes | vs FastMCP | of which output schemas "
+        "| parameters documented |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        entry = entries.get(row.key)
+        if not entry:
+            continue
+        cells = (
+            _num("tools")(entry),
+            _num("m4_bytes")(entry),
+            _num("spec_tools")(entry),
+            _num("m4_spec_bytes")(entry),
+            _num("m4_spec_bytes_ratio_to_fastmcp", 2, "x")(entry),
+            _num("output_schema_bytes")(entry),
+            _of("params_documented", "params")(entry),
+        )
+        lines.append(f"| {row.server} | {row.descriptions} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def table(results: Results, rows: tuple[Row, ...], columns: list[tuple[str, str]]) -> str:
@@ -170,7 +199,7 @@ def errors_section(results: Results, scenarios: tuple[str, ...], labels: dict[st
         for key, entry in results.get(scenario, {}).items():
             error = entry.get("first_error")
             if isinstance(error, str) and error:
-                shown = error.replace("|", "\\|")[:200]
+                shown = error.replace("|", "\\|")[:320]
                 lines.append(f"- {scenario}, {labels.get(key, key)}: `{shown}`")
     return "\n".join(lines)
 

@@ -91,6 +91,7 @@ def build_results(runs: Runs, floor_of: Callable[[str], str | None]) -> Results:
                         f"{metric}_ratio",
                         per_rep_ratios(by_contender, key, "floor", metric),
                     )
-                ratios = per_rep_ratios(by_contender, key, "fastmcp", "m4_bytes")
-                _add_ratio(folded, "m4_bytes_ratio_to_fastmcp", ratios)
+                # The spec's tools alone: ours also lists tools of its own (see mcp_level.py).
+                ratios = per_rep_ratios(by_contender, key, "fastmcp", "m4_spec_bytes")
+                _add_ratio(folded, "m4_spec_bytes_ratio_to_fastmcp", ratios)
     return results

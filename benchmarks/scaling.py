@@ -22,6 +22,7 @@ import asyncio
 import json
 import os
 import random
+import shlex
 import shutil
 import socket
 import statistics
@@ -36,6 +37,7 @@ from typing import Any
 
 import httpx2
 import psutil
+from pydantic import SecretStr
 
 import ozon_mcp.adapters.openapi
 from benchmarks.mcp_servers.spec_copy import SPEC_NAME
@@ -47,6 +49,7 @@ from benchmarks.servers import (
     launch,
     wait_ready,
 )
+from benchmarks.stdio_client import child_environment
 from ozon_mcp.adapters.auth import (
     HttpTokenEndpoint,
     InMemoryTokenCache,
@@ -154,7 +157,7 @@ async def token_budget(redis: _Redis) -> list[dict[str, Any]]:
     config = TokenEndpointConfig(
         token_url=emulator.token_url,
         client_id=emulator.config.client_id,
-        client_secret=emulator.config.secret_value,
+        client_secret=SecretStr(emulator.config.secret_value),
     )
     rows = []
     try:
@@ -359,7 +362,8 @@ async def http_throughput(seconds: float, rounds: int = 4) -> list[dict[str, Any
         static_token = await fetch_static_token(emulator.token_url)
         for contender in _contenders(emulator.base_url, emulator.token_url, static_token):
             port = _free_port()
-            env = {**os.environ, **contender.env, "PYTHONUNBUFFERED": "1"}
+            # Without the caller's product settings (OAUTH_*, OZON_MCP_*, TOKEN_CACHE...).
+            env = child_environment({**contender.env, "PYTHONUNBUFFERED": "1"})
             process = subprocess.Popen(
                 _argv(contender, port), env=env, cwd=ROOT,
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -444,7 +448,8 @@ def run(quick: bool, out: Path) -> int:
         "cpus": os.cpu_count(),
         "load_before": load_before,
         "load_after": " / ".join(f"{value:.2f}" for value in os.getloadavg()),
-        "command": os.environ.get("BENCH_COMMAND", "python -m benchmarks --scaling"),
+        "command": os.environ.get("BENCH_COMMAND")
+        or shlex.join(["python", "-m", "benchmarks", *sys.argv[1:]]),
         "seconds": seconds,
     }
     out.parent.mkdir(parents=True, exist_ok=True)

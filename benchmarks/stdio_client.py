@@ -16,6 +16,24 @@ from typing import Any
 PROTOCOL_VERSION = "2025-11-25"
 _LINE_LIMIT = 64 * 1024 * 1024
 _CLOSE_TIMEOUT = 5.0
+# The product's settings in the caller's environment (a developer's OAUTH_* or OZON_MCP_*) are
+# not passed on: every server runs with the benchmark's settings only.
+_SETTINGS_PREFIXES = (
+    "OAUTH_",
+    "OZON_MCP_",
+    "OPENAPI_",
+    "API_BASE_URL",
+    "TOKEN_CACHE",
+    "REDIS_URL",
+    "MCP_HTTP_",
+    "LOG_",
+)
+
+
+def child_environment(overrides: dict[str, str]) -> dict[str, str]:
+    """This process's environment without the product's settings, plus `overrides`."""
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith(_SETTINGS_PREFIXES)}
+    return {**inherited, **overrides}
 
 
 class RpcError(RuntimeError):
@@ -44,7 +62,7 @@ class StdioSession:
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL,
-            env={**os.environ, **self._env},
+            env=child_environment(self._env),
             cwd=self._cwd,
             limit=_LINE_LIMIT,
         )

@@ -18,11 +18,15 @@ SPEC_NAME = "ozon-performance.openapi.json"
 
 
 def bundled_spec_path() -> Path:
-    """The spec shipped inside the `adapters` package (found without importing the package)."""
-    found = importlib.util.find_spec("adapters")
+    """The spec shipped in `ozon_mcp.adapters.openapi` (found without importing the package:
+    `src/` installs as `ozon_mcp`, so the spec is `<package>/adapters/openapi/data/`)."""
+    found = importlib.util.find_spec("ozon_mcp")
     if found is None or found.origin is None:
-        raise RuntimeError("the ozon-mcp package is not installed (adapters not found)")
-    return Path(found.origin).parent / "openapi" / "data" / SPEC_NAME
+        raise RuntimeError("the ozon-mcp package is not installed (ozon_mcp not found)")
+    path = Path(found.origin).parent / "adapters" / "openapi" / "data" / SPEC_NAME
+    if not path.is_file():
+        raise RuntimeError(f"the bundled spec is missing: {path}")
+    return path
 
 
 def _objects(node: Any, pointer: str) -> list[tuple[str, dict[str, Any]]]:

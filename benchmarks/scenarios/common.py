@@ -60,9 +60,9 @@ class Outcome:
 
 
 def describe(exc: BaseException) -> str:
-    """`Type: message` on one line, cut to 240 characters."""
+    """`Type: message` on one line, cut to 320 characters."""
     text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text}"[:240]
+    return f"{type(exc).__name__}: {text}"[:320]
 
 
 async def attempt(subject: Subject, path: str = PATH) -> Outcome:

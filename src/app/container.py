@@ -147,9 +147,10 @@ class Container(containers.DeclarativeContainer):
     )
     token_cache = providers.Singleton(token_cache_for, token_sharing)
     # --- end of token sharing ---
-    token_provider = providers.Singleton(
+    # A token provider for a given token endpoint configuration: the default one below, and
+    # with the per-operation scope strategy one per distinct scope set (`auth`).
+    token_provider_for = providers.Factory(
         build_token_provider,
-        endpoint_config,
         endpoint=token_endpoint,
         cache=token_cache,
         clock=clock,
@@ -159,6 +160,7 @@ class Container(containers.DeclarativeContainer):
         setting_names=providers.Object(ENV_NAMES),
         max_wait=settings.provided.oauth_max_wait_seconds,
     )
+    token_provider = providers.Singleton(token_provider_for, endpoint_config)
     # The token provider when an exposed tool uses a token, else None (then nothing above is
     # built, and the OAUTH_* variables may be unset).
     active_token_provider = providers.Singleton(
@@ -170,14 +172,7 @@ class Container(containers.DeclarativeContainer):
         profile,
         active_token_provider,
         endpoint_config.provider,
-        endpoint=token_endpoint.provider,
-        cache=token_cache,
-        clock=clock,
-        rng=rng,
-        rules=lifetime_rules,
-        retry=retry_policy,
-        setting_names=providers.Object(ENV_NAMES),
-        max_wait=settings.provided.oauth_max_wait_seconds,
+        token_provider_for.provider,
     )
     # Every upstream call of the process counts against Ozon's daily budget (issue 12).
     request_budget = providers.Singleton(

@@ -11,18 +11,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ozon_mcp.adapters.auth import TokenEndpointConfig, TokenProvider
-from ozon_mcp.adapters.auth.factory import build_token_provider
 from ozon_mcp.adapters.auth.redaction import Scrubber
 from ozon_mcp.adapters.auth.stats import ProviderStats, token_not_used_stats
 from ozon_mcp.adapters.mcp.credentials import OperationCredentials
 from ozon_mcp.adapters.mcp.server import ServerHooks
 from ozon_mcp.app.api_profile import ApiProfile, endpoint_config, with_scopes
 from ozon_mcp.app.settings import Settings
-from ozon_mcp.domain.clock import Clock
-from ozon_mcp.domain.errors import SettingNames
-from ozon_mcp.domain.lifetime import LifetimeRules
-from ozon_mcp.domain.ports import ScopeSet, TokenCache, TokenEndpoint
-from ozon_mcp.domain.retry import RandomSource, RetryPolicy
+from ozon_mcp.domain.ports import ScopeSet
 
 log = logging.getLogger("ozon_mcp.profile")
 
@@ -61,32 +56,15 @@ def operation_credentials(
     profile: ApiProfile,
     default_provider: TokenProvider | None,
     config: Callable[[], TokenEndpointConfig],
-    *,
-    endpoint: Callable[[], TokenEndpoint],
-    cache: TokenCache,
-    clock: Clock,
-    rng: RandomSource,
-    rules: LifetimeRules,
-    retry: RetryPolicy,
-    setting_names: SettingNames | None = None,
-    max_wait: float = 30.0,
+    provider_for: Callable[[TokenEndpointConfig], TokenProvider],
 ) -> OperationCredentials:
-    """The upstream client's Auth; per-operation providers share the endpoint and the cache
-    (the cache key differs by scope set) but each has its own lifecycle and refresher.
-    `config` and `endpoint` are only asked for when a token is used (they need OAUTH_*)."""
+    """The upstream client's Auth; per-operation providers are built by `provider_for` (the
+    container's, so they share the endpoint and the cache; the cache key differs by scope set)
+    but each has its own lifecycle and refresher. `config` and `provider_for` are only called
+    when a token is used (they need OAUTH_*)."""
 
     def make_provider(scopes: ScopeSet) -> TokenProvider:
-        return build_token_provider(
-            with_scopes(config(), scopes),
-            endpoint=endpoint(),
-            cache=cache,
-            clock=clock,
-            rng=rng,
-            rules=rules,
-            retry=retry,
-            setting_names=setting_names,
-            max_wait=max_wait,
-        )
+        return provider_for(with_scopes(config(), scopes))
 
     return OperationCredentials(
         profile.tool_auth,

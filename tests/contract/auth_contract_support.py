@@ -6,7 +6,7 @@ import itertools
 import time
 from collections.abc import Callable
 
-from ozon_mcp.adapters import ClientCredentialsAuth
+from ozon_mcp import ClientCredentialsAuth
 from ozon_mcp.adapters.emulator import EmulatorHandle, RecordedRequest
 from ozon_mcp.domain import RetryPolicy
 
@@ -54,7 +54,11 @@ def gaps(entries: list[RecordedRequest]) -> list[float]:
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Poll `predicate` until it holds; fail the test after `timeout` seconds."""
+    """Poll `predicate` until it holds; fail the test after `timeout` seconds.
+
+    For work that takes real time (a request on its way over loopback, a thread finishing);
+    a test waiting for a refresh, an expiry or a cool-down advances a `FakeTime` instead.
+    """
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:

@@ -7,6 +7,8 @@
 - `recording_upstream()`: a loopback HTTP server that records every request byte for byte
   (the emulator's request log has no bodies) and answers `{"ok": true}`.
 - `free_port()`, `closed_port_url()`, `subprocess_env(...)`, `result_text(...)`.
+- `run_cli(args, cwd, env)`: `python -m ozon_mcp.app.cli ARGS` as a user runs it;
+  `run_captured(command, cwd, env, timeout=...)`: any command the same way, with a raw env.
 """
 
 from __future__ import annotations
@@ -14,11 +16,14 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -186,3 +191,30 @@ def subprocess_env(values: dict[str, str] | None = None) -> dict[str, str]:
     env["PYTHONUNBUFFERED"] = "1"
     env.update(values or {})
     return env
+
+
+def run_captured(
+    command: list[str], cwd: Path, env: dict[str, str], *, timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """`command` in `cwd` with exactly `env`, no stdin, and its output captured as UTF-8 text;
+    a non-zero exit is returned, not raised."""
+    return subprocess.run(
+        command,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=timeout,
+        check=False,
+    )
+
+
+def run_cli(
+    args: list[str], cwd: Path, env: dict[str, str] | None = None, *, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """`python -m ozon_mcp.app.cli ARGS` as a user runs it: `run_captured` with
+    `subprocess_env(env)`."""
+    command = [sys.executable, "-m", "ozon_mcp.app.cli", *args]
+    return run_captured(command, cwd, subprocess_env(env), timeout=timeout)

@@ -11,11 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mcp_support import mcp_session, recording_upstream, result_text
-from pydantic import SecretStr
+from mcp_support import emulator_settings, mcp_session, recording_upstream, result_text
 
 from ozon_mcp.adapters.emulator import EmulatorHandle
-from ozon_mcp.app.settings import Settings
 
 pytestmark = pytest.mark.anyio
 
@@ -117,14 +115,8 @@ async def test_every_operation_gets_exactly_its_credential(
     generic_emulator: EmulatorHandle, spec_file: Path
 ) -> None:
     with recording_upstream() as upstream:
-        settings = Settings(  # type: ignore[call-arg]
-            _env_file=None,
-            oauth_client_id=generic_emulator.config.client_id,
-            oauth_client_secret=SecretStr(generic_emulator.config.secret_value),
-            oauth_token_url=generic_emulator.token_url,
-            api_base_url=upstream.base_url,
-            openapi_spec=str(spec_file),
-            log_level="WARNING",
+        settings = emulator_settings(
+            generic_emulator, api_base_url=upstream.base_url, openapi_spec=str(spec_file)
         )
         async with mcp_session(settings) as session:
             for name in ("Open", "Query", "Header", "Cookie", "Bearer", "Basic", "Token", "Both"):
@@ -159,14 +151,8 @@ async def test_form_and_multipart_bodies_arrive_encoded(
     generic_emulator: EmulatorHandle, spec_file: Path
 ) -> None:
     with recording_upstream() as upstream:
-        settings = Settings(  # type: ignore[call-arg]
-            _env_file=None,
-            oauth_client_id=generic_emulator.config.client_id,
-            oauth_client_secret=SecretStr(generic_emulator.config.secret_value),
-            oauth_token_url=generic_emulator.token_url,
-            api_base_url=upstream.base_url,
-            openapi_spec=str(spec_file),
-            log_level="WARNING",
+        settings = emulator_settings(
+            generic_emulator, api_base_url=upstream.base_url, openapi_spec=str(spec_file)
         )
         async with mcp_session(settings) as session:
             form = await session.call("Form", {"name": "a b", "tags": ["x", "y"], "n": 3})

@@ -7,20 +7,18 @@ OAUTH_CLIENT_ID and OAUTH_CLIENT_SECRET are required again and named."""
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from mcp_support import result_text, subprocess_env
+from mcp_support import result_text, run_cli, subprocess_env
 
 from ozon_mcp.adapters.emulator import EmulatorConfig, EmulatorHandle, start_emulator
 
 pytestmark = pytest.mark.anyio
 
-CLI = [sys.executable, "-m", "ozon_mcp.app.cli"]
 EXIT_CONFIG = 2
 API_KEY = "key-for-the-emulator-7"
 ANSWER = {
@@ -92,7 +90,8 @@ def emulator_for(request: pytest.FixtureRequest) -> Iterator[EmulatorHandle]:
 
 
 def no_oauth_env(handle: EmulatorHandle, **extra: str) -> dict[str, str]:
-    """The spec, the API and the API key: not one OAUTH_* variable."""
+    """The spec, the API and the API key: not one OAUTH_* variable (the CLI tests run in an
+    empty tmp_path, so no .env can bring OAuth variables in either)."""
     env = {
         "OPENAPI_SPEC": str(handle.config.spec_path),
         "API_BASE_URL": handle.base_url,
@@ -102,20 +101,6 @@ def no_oauth_env(handle: EmulatorHandle, **extra: str) -> dict[str, str]:
     }
     assert not [name for name in env if name.startswith("OAUTH_")]
     return env
-
-
-def run(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, *args],
-        cwd=cwd,  # an empty directory: no .env can bring OAuth variables in
-        env=subprocess_env(env),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=60,
-        check=False,
-    )
 
 
 def api_calls(handle: EmulatorHandle) -> dict[str, Any]:
@@ -191,7 +176,7 @@ async def test_hiding_the_only_token_tool_needs_no_oauth_and_fetches_no_token(
 def test_check_passes_without_any_oauth_variable(
     emulator_for: EmulatorHandle, tmp_path: Path
 ) -> None:
-    done = run(["check", "--probe", "ListItems"], tmp_path, no_oauth_env(emulator_for))
+    done = run_cli(["check", "--probe", "ListItems"], tmp_path, no_oauth_env(emulator_for))
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].startswith("[1] OK    configuration")
@@ -208,7 +193,7 @@ def test_one_token_tool_makes_the_client_credentials_required_again(
     emulator_for: EmulatorHandle, tmp_path: Path, command: str
 ) -> None:
     env = no_oauth_env(emulator_for)
-    done = run([command], tmp_path, env)
+    done = run_cli([command], tmp_path, env)
     assert done.returncode == EXIT_CONFIG, done.stdout + done.stderr
     said = done.stderr if command == "serve" else done.stdout
     assert "OAUTH_CLIENT_ID is not set" in said
@@ -230,7 +215,7 @@ def test_serve_with_only_the_client_id_names_the_secret(
 ) -> None:
     env = no_oauth_env(emulator_for)
     env["OAUTH_CLIENT_ID"] = emulator_for.config.client_id
-    done = run(["serve"], tmp_path, env)
+    done = run_cli(["serve"], tmp_path, env)
     assert done.returncode == EXIT_CONFIG
     problems = [line for line in done.stderr.splitlines() if line.strip().startswith("- ")]
     assert "OAUTH_CLIENT_SECRET is not set" in problems[0]
@@ -241,7 +226,7 @@ def test_serve_with_only_the_client_id_names_the_secret(
 def test_tools_json_needs_no_credentials_and_says_which_tool_lacks_them(
     emulator_for: EmulatorHandle, tmp_path: Path
 ) -> None:
-    done = run(["tools", "--json"], tmp_path, no_oauth_env(emulator_for))
+    done = run_cli(["tools", "--json"], tmp_path, no_oauth_env(emulator_for))
     assert done.returncode == 0, done.stderr
     tools = {tool["name"]: tool["auth"] for tool in json.loads(done.stdout)["tools"]}
     assert tools["Status"] == {"type": "none"}
@@ -260,18 +245,10 @@ async def test_http_service_without_oauth_is_ready_at_once_and_stops_cleanly(
 
     import httpx2
     from mcp import Client
-    from mcp_support import free_port
-    from test_mcp_transports import SERVE, child, wait_for_port
+    from test_mcp_transports import http_serve
 
-    port = free_port()
-    stderr_path = tmp_path / "stderr.log"
-    args = [*SERVE, "--transport", "http", "--port", str(port)]
     env = subprocess_env(no_oauth_env(emulator_for))
-    with (
-        stderr_path.open("w", encoding="utf-8") as errlog,
-        child(args, env, tmp_path, errlog) as process,
-    ):
-        wait_for_port(port, process, stderr_path)
+    with http_serve(env, tmp_path) as (process, port, stderr_path):
         async with httpx2.AsyncClient() as raw:
             ready = await raw.get(f"http://127.0.0.1:{port}/readyz")
             metrics = await raw.get(f"http://127.0.0.1:{port}/metrics")

@@ -1,5 +1,8 @@
 """At DEBUG, across the token scenarios: every lifecycle event is logged, and neither the client
 secret nor any issued token appears in any log record or exception text (generated secrets too).
+
+The scenario's waits (a retry, a background refresh) pass in fake time shared by the provider
+and the emulator (fake_time.py).
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ import httpx
 import httpx2
 import pytest
 from auth_contract_support import FAST_RETRY, LIMITS_PATH, make_auth
+from fake_time import FakeTime
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from ozon_mcp import ClientCredentialsAuth
 from ozon_mcp.adapters.emulator import (
     EmulatorConfig,
     EmulatorHandle,
@@ -24,6 +29,8 @@ from ozon_mcp.adapters.emulator import (
 )
 from ozon_mcp.adapters.openapi.spec import LoadedSpec, load_spec
 from ozon_mcp.domain import OzonMcpError
+
+SHARED_EMULATOR = True  # for `emulator`; the generated-secret test needs one per secret
 
 LIFECYCLE_EVENTS = {
     "token_requested",
@@ -85,7 +92,8 @@ def _assert_nothing_leaked(
 
 async def _full_scenario(emulator: EmulatorHandle, errors: list[BaseException]) -> None:
     control = emulator.control
-    auth = make_auth(emulator, retry=FAST_RETRY)
+    fake = FakeTime(emulator)
+    auth = make_auth(emulator, retry=FAST_RETRY, **fake.injected())
     async with httpx2.AsyncClient(base_url=emulator.base_url, auth=auth) as client:
         assert (await client.get(LIMITS_PATH)).status_code == 200  # requested, acquired
         # A 401 (invalidated), a failed attempt, then a token without expires_in (warning).
@@ -96,12 +104,18 @@ async def _full_scenario(emulator: EmulatorHandle, errors: list[BaseException]) 
                 ScriptedResponse(json={"token_type": "Bearer"}, mint_access_token=True),
             ]
         )
-        assert (await client.get(LIMITS_PATH)).status_code == 200
+        assert (await fake.drive(client.get(LIMITS_PATH))).status_code == 200  # past a retry
         # A short-lived token is refreshed in the background (scheduled, refreshed).
         control.set_expires_in(2)
         control.revoke_all_tokens()
         assert (await client.get(LIMITS_PATH)).status_code == 200
-        await asyncio.sleep(1.3)
+        # The refresher now sleeps until exactly half of the 2 s lifetime.
+        due = await asyncio.to_thread(fake.next_wake_in, 10.0, 2.0)
+        assert due == 1.0
+        refreshes = _refreshes(auth)
+        fake.advance(due)
+        await fake.until_asleep()  # the refresher is done and waits for the next one
+        assert _refreshes(auth) == refreshes + 1
         assert (await client.get(LIMITS_PATH)).status_code == 200
         # Malformed answers end in a clear error.
         control.revoke_all_tokens()
@@ -139,6 +153,11 @@ async def test_every_lifecycle_event_is_logged_and_no_secret_or_token_ever_is(
     )
 
 
+def _refreshes(auth: ClientCredentialsAuth) -> int:
+    stats = auth.stats()
+    return stats.refreshes if stats is not None else 0
+
+
 @functools.cache
 def _spec() -> LoadedSpec:
     return load_spec()
@@ -169,6 +188,7 @@ def test_generated_secrets_never_reach_logs_or_errors(
 ) -> None:
     assume(secret not in wrong_secret and wrong_secret not in secret)
     collector.records.clear()
+    # An emulator per example: the secret is part of its configuration, fixed at start.
     handle = start_emulator(EmulatorConfig(client_secret=secret, generic=True), spec=_spec())
     errors: list[BaseException] = []
     try:

@@ -1,9 +1,12 @@
-"""Proactive refresh, short lifetimes and graceful degradation, in real time on the emulator."""
+"""Proactive refresh, short lifetimes and graceful degradation, on the emulator in fake time.
+
+The provider and the emulator share a `FakeTime`: a test that waits for a refresh or an expiry
+advances it, so the timings are exact and nothing sleeps through a token's lifetime.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import time
 
 import httpx
 import httpx2
@@ -17,48 +20,56 @@ from auth_contract_support import (
     token_requests,
     wait_until,
 )
+from fake_time import FakeTime
 
-from ozon_mcp.adapters import ClientCredentialsAuth
+from ozon_mcp import ClientCredentialsAuth
 from ozon_mcp.adapters.emulator import EmulatorConfig, EmulatorHandle, ScriptedResponse
 from ozon_mcp.domain import TokenEndpointUnavailableError
 
+SHARED_EMULATOR = True  # one emulator per config for the module, reset before each test
 SHORT_LIVED = [EmulatorConfig(expires_in=5)]
+EXACT = 1e-6  # fake seconds add up exactly; the emulator logs epoch seconds (float64, ~1e-7)
 
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("emulator_config", SHORT_LIVED)
-async def test_the_token_is_refreshed_at_about_3_s_without_traffic_and_then_used(
+async def test_the_token_is_refreshed_at_3_s_without_traffic_and_then_used(
     emulator: EmulatorHandle,
 ) -> None:
-    auth = make_auth(emulator, refresh_margin=2)
+    fake = FakeTime(emulator)
+    auth = make_auth(emulator, refresh_margin=2, **fake.injected())
     async with httpx2.AsyncClient(base_url=emulator.base_url, auth=auth) as client:
         assert (await client.get(LIMITS_PATH)).status_code == 200
-        # No traffic: only the background refresher can ask for the second token.
+        # No traffic: only the background refresher can ask for the second token, and it
+        # sleeps exactly until 5 s lifetime - 2 s margin.
+        assert await fake.advance_to_next_wake() == 3.0
         await asyncio.to_thread(wait_until, lambda: _refreshes(auth) == 1, 6)
         assert emulator.control.token_requests == 2
-        for _ in range(8):
+        for _ in range(8):  # on past the first token's expiry (at 5 s)
             assert (await client.get(LIMITS_PATH)).status_code == 200
-            await asyncio.sleep(0.25)
+            fake.advance(0.25)
     await auth.aclose()
     first, second = token_requests(emulator)[:2]
-    assert 2.8 <= second.time - first.time <= 3.6  # 5 s lifetime - 2 s margin
+    assert second.time - first.time == pytest.approx(3.0, abs=EXACT)  # 5 s - 2 s margin
     calls = api_calls(emulator)
     assert all(call.status == 200 for call in calls)  # no call ever carried an expired token
     assert {call.token_fingerprint for call in calls[1:]} == {second.token_fingerprint}
 
 
 @pytest.mark.parametrize("emulator_config", SHORT_LIVED)
-def test_the_threaded_refresher_also_refreshes_at_about_3_s(emulator: EmulatorHandle) -> None:
-    auth = make_auth(emulator, refresh_margin=2)
+def test_the_threaded_refresher_also_refreshes_at_3_s(emulator: EmulatorHandle) -> None:
+    fake = FakeTime(emulator)
+    auth = make_auth(emulator, refresh_margin=2, **fake.injected())
     with httpx.Client(base_url=emulator.base_url, auth=auth) as client:
         assert client.get(LIMITS_PATH).status_code == 200
+        assert fake.advance_to_next_wake_sync() == 3.0  # the refresher thread's wait
         wait_until(lambda: _refreshes(auth) == 1, 6)  # done by the refresher thread
         assert emulator.control.token_requests == 2
         response = client.get(LIMITS_PATH)
     auth.close()
     assert response.status_code == 200
     first, second = token_requests(emulator)[:2]
-    assert 2.8 <= second.time - first.time <= 3.6
+    assert second.time - first.time == pytest.approx(3.0, abs=EXACT)  # 5 s - 2 s margin
     assert api_calls(emulator)[-1].token_fingerprint == second.token_fingerprint
 
 
@@ -67,19 +78,21 @@ def test_the_threaded_refresher_also_refreshes_at_about_3_s(emulator: EmulatorHa
 async def test_a_one_second_lifetime_never_turns_into_a_refresh_loop(
     emulator: EmulatorHandle,
 ) -> None:
-    auth = make_auth(emulator)
+    fake = FakeTime(emulator)
+    auth = make_auth(emulator, **fake.injected())
     async with httpx2.AsyncClient(base_url=emulator.base_url, auth=auth) as client:
-        started = time.monotonic()
         statuses = []
-        while time.monotonic() - started < 5.0:
+        while fake.elapsed < 5.0:  # 5 s of calls, one every 50 ms
             statuses.append((await client.get(LIMITS_PATH)).status_code)
-            await asyncio.sleep(0.05)
+            fake.advance(0.05)
+            await fake.until_asleep()
     await auth.aclose()
     assert set(statuses) == {200}
-    # Refreshes come after half the lifetime at the earliest: at most ~2 per second.
-    assert 5 <= emulator.control.token_requests <= 12
-    # Half of the lifetime apart, less the jitter of the request's way to the emulator.
-    assert min(gaps(token_requests(emulator))) >= 0.3
+    # Refreshes come after half the lifetime at the earliest: at most 2 per second, so the
+    # first token and at most 10 refreshes in 5 s; as the refresher is prompt, at least 9.
+    assert 10 <= emulator.control.token_requests <= 11
+    # Half of the lifetime apart, as the emulator saw them.
+    assert min(gaps(token_requests(emulator))) >= 0.5 - EXACT
 
 
 @pytest.mark.anyio
@@ -87,17 +100,19 @@ async def test_a_one_second_lifetime_never_turns_into_a_refresh_loop(
 async def test_requests_keep_the_old_token_while_refreshes_fail_until_it_expires(
     emulator: EmulatorHandle,
 ) -> None:
-    auth = make_auth(emulator, retry=FAST_RETRY)
+    fake = FakeTime(emulator)
+    auth = make_auth(emulator, retry=FAST_RETRY, **fake.injected())
     async with httpx2.AsyncClient(base_url=emulator.base_url, auth=auth) as client:
         assert (await client.get(LIMITS_PATH)).status_code == 200
-        obtained = time.monotonic()
+        obtained = fake.monotonic()
         emulator.control.script_token_responses([ScriptedResponse(status=503)] * 200)
-        while time.monotonic() - obtained < 2.7:
+        while fake.monotonic() - obtained < 2.95:  # up to the last moment of the lifetime
             assert (await client.get(LIMITS_PATH)).status_code == 200
-            await asyncio.sleep(0.1)
-        wait_until(lambda: time.monotonic() - obtained > 3.1)
+            fake.advance(0.05)
+            await fake.until_asleep()
+        fake.advance(3.0 - (fake.monotonic() - obtained))  # exactly at expiry
         with pytest.raises(TokenEndpointUnavailableError, match="HTTP 503"):
-            await client.get(LIMITS_PATH)
+            await fake.drive(client.get(LIMITS_PATH))  # time passes while it retries
     await auth.aclose()
     first_token = token_requests(emulator)[0].token_fingerprint
     served = api_calls(emulator)

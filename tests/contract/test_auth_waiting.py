@@ -1,5 +1,7 @@
 """Waiting is bounded (issue 10): a long Retry-After fails a call at once, and an API that
-refuses every token is not asked for a new token on every call. Real HTTP against the emulator."""
+refuses every token is not asked for a new token on every call. Real HTTP against the emulator,
+one per module, reset before each test. Nothing here waits: real time only shows that no call
+did (a call that waited would take the 30 s or 5 s bound, not fractions of a second)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from ozon_mcp.adapters.emulator import EmulatorHandle, ScriptedResponse
 from ozon_mcp.domain import RetryPolicy, TokenEndpointUnavailableError
 
 pytestmark = pytest.mark.anyio
+SHARED_EMULATOR = True
 
 
 async def test_a_retry_after_longer_than_max_wait_fails_the_call_at_once(

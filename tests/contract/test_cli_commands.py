@@ -10,31 +10,14 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
-from mcp_support import subprocess_env
+from mcp_support import run_cli, subprocess_env
 
 from ozon_mcp.adapters.emulator import EmulatorHandle
 
 # One emulator for the module, reset before each test (see conftest).
 SHARED_EMULATOR = True
-CLI = [sys.executable, "-m", "ozon_mcp.app.cli"]
 CONSOLE_SCRIPT = Path(sys.executable).with_name("ozon-mcp")
 EXIT_CONFIG = 2
-
-
-def run(
-    args: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, *args],
-        cwd=cwd,
-        env=subprocess_env(env),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=timeout,
-        check=False,
-    )
 
 
 def without(env: dict[str, str], *names: str) -> dict[str, str]:
@@ -69,7 +52,7 @@ def test_version_from_the_console_script(tmp_path: Path) -> None:
     ],
 )
 def test_help_on_every_command(tmp_path: Path, command: list[str], expected: list[str]) -> None:
-    done = run([*command, "--help"], tmp_path)
+    done = run_cli([*command, "--help"], tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("usage:")
     for option in expected:
@@ -77,7 +60,7 @@ def test_help_on_every_command(tmp_path: Path, command: list[str], expected: lis
 
 
 def test_check_passes_against_the_emulator(emulator: EmulatorHandle, tmp_path: Path) -> None:
-    done = run(["check"], tmp_path, emulator.env())
+    done = run_cli(["check"], tmp_path, emulator.env())
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     assert [line.split()[1] for line in lines] == ["OK"] * 4, done.stdout
@@ -99,7 +82,7 @@ def test_check_with_a_wrong_secret_fails_naming_the_credentials(
     emulator: EmulatorHandle, tmp_path: Path
 ) -> None:
     wrong = "not-the-secret-4711"
-    done = run(["check"], tmp_path, {**emulator.env(), "OAUTH_CLIENT_SECRET": wrong})
+    done = run_cli(["check"], tmp_path, {**emulator.env(), "OAUTH_CLIENT_SECRET": wrong})
     assert done.returncode == 1, done.stdout + done.stderr
     failed = [line for line in done.stdout.splitlines() if " FAIL " in line]
     assert len(failed) == 1
@@ -120,7 +103,7 @@ def test_check_with_a_wrong_secret_fails_naming_the_credentials(
 def test_check_refuses_plain_http_off_this_machine_before_connecting(
     emulator: EmulatorHandle, tmp_path: Path, variable: str, url: str
 ) -> None:
-    done = run(["check"], tmp_path, {**emulator.env(), variable: url})
+    done = run_cli(["check"], tmp_path, {**emulator.env(), variable: url})
     assert done.returncode == EXIT_CONFIG, done.stdout + done.stderr
     assert variable in done.stdout, done.stdout
     assert "https://" in done.stdout, done.stdout
@@ -138,7 +121,7 @@ def test_serve_refuses_plain_http_off_this_machine(
         "OAUTH_TOKEN_URL": "http://auth.example.invalid/api/client/token",
         "API_BASE_URL": "http://api.example.invalid",
     }
-    done = run(["serve"], tmp_path, {**emulator.env(), **urls})
+    done = run_cli(["serve"], tmp_path, {**emulator.env(), **urls})
     assert done.returncode == EXIT_CONFIG, done.stderr
     assert done.stdout == ""
     problems = [line for line in done.stderr.splitlines() if line.strip().startswith("- ")]
@@ -152,7 +135,7 @@ def test_serve_without_credentials_names_each_missing_variable(
     emulator: EmulatorHandle, tmp_path: Path
 ) -> None:
     env = without(emulator.env(), "OAUTH_CLIENT_ID", "OAUTH_CLIENT_SECRET")
-    done = run(["serve"], tmp_path, env)
+    done = run_cli(["serve"], tmp_path, env)
     assert done.returncode == EXIT_CONFIG
     assert done.stdout == ""  # stdout belongs to the protocol, even when refusing to start
     problems = [line for line in done.stderr.splitlines() if line.strip().startswith("- ")]
@@ -163,7 +146,7 @@ def test_serve_without_credentials_names_each_missing_variable(
 
 
 def test_check_without_client_id_names_it(emulator: EmulatorHandle, tmp_path: Path) -> None:
-    done = run(["check"], tmp_path, without(emulator.env(), "OAUTH_CLIENT_ID"))
+    done = run_cli(["check"], tmp_path, without(emulator.env(), "OAUTH_CLIENT_ID"))
     assert done.returncode == EXIT_CONFIG
     assert "FAIL" in done.stdout
     assert "OAUTH_CLIENT_ID is not set" in done.stdout
@@ -179,7 +162,7 @@ def test_invalid_values_exit_2_naming_each_variable(
         "LOG_FORMAT": "xml",
         "OAUTH_REFRESH_MARGIN_SECONDS": "-5",
     }
-    done = run([command], tmp_path, {**emulator.env(), **bad})
+    done = run_cli([command], tmp_path, {**emulator.env(), **bad})
     assert done.returncode == EXIT_CONFIG, done.stdout + done.stderr
     problems = [line for line in done.stderr.splitlines() if line.strip().startswith("- ")]
     assert len(problems) == len(bad), done.stderr
@@ -193,19 +176,19 @@ def test_invalid_values_exit_2_naming_each_variable(
 def test_settings_come_from_dotenv_and_env_file(emulator: EmulatorHandle, tmp_path: Path) -> None:
     good = "".join(f"{key}={value}\n" for key, value in emulator.env().items())
     (tmp_path / ".env").write_text(good, encoding="utf-8")
-    from_dotenv = run(["check"], tmp_path)
+    from_dotenv = run_cli(["check"], tmp_path)
     assert from_dotenv.returncode == 0, from_dotenv.stdout + from_dotenv.stderr
 
     # --env-file replaces ./.env: a broken .env in the working directory is not read.
     (tmp_path / ".env").write_text(good.replace("demo-client-secret", "stale"), encoding="utf-8")
     (tmp_path / "ozon.env").write_text(good, encoding="utf-8")
-    chosen = run(["check", "--env-file", "ozon.env"], tmp_path)
+    chosen = run_cli(["check", "--env-file", "ozon.env"], tmp_path)
     assert chosen.returncode == 0, chosen.stdout + chosen.stderr
     assert emulator.control.token_requests == 2  # one token per successful check
 
 
 def test_demo_runs_end_to_end(tmp_path: Path) -> None:
-    done = run(["demo"], tmp_path, timeout=60)
+    done = run_cli(["demo"], tmp_path, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
     for step in range(1, 8):
         assert f"\n{step}. " in done.stdout, f"step {step} missing:\n{done.stdout}"

@@ -13,7 +13,7 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp_support import free_port, result_text
-from test_mcp_transports import SERVE, child, serve_env, wait_for_port
+from test_mcp_transports import SERVE, http_serve, serve_env
 
 from ozon_mcp.adapters.emulator import EmulatorHandle
 
@@ -27,19 +27,12 @@ ALL_IPV4 = "0.0.0.0"  # noqa: S104 (never bound: these tests check the refusal)
 async def test_with_a_bearer_token_only_clients_that_send_it_get_in(
     emulator: EmulatorHandle, tmp_path: Path
 ) -> None:
-    port = free_port()
-    stderr_path = tmp_path / "stderr.log"
     env = {
         **serve_env(emulator),
         "MCP_HTTP_BEARER_TOKEN": BEARER,
         "MCP_HTTP_ALLOWED_HOSTS": "mcp.internal",
     }
-    args = [*SERVE, "--transport", "http", "--port", str(port)]
-    with (
-        stderr_path.open("w", encoding="utf-8") as errlog,
-        child(args, env, tmp_path, errlog) as process,
-    ):
-        wait_for_port(port, process, stderr_path)
+    with http_serve(env, tmp_path) as (process, port, stderr_path):
         url = f"http://127.0.0.1:{port}/mcp"
         headers = {"Accept": MCP_ACCEPT, "Content-Type": "application/json"}
         async with httpx2.AsyncClient() as raw:
@@ -84,14 +77,7 @@ async def test_with_a_bearer_token_only_clients_that_send_it_get_in(
 async def test_without_a_bearer_token_a_loopback_bind_serves_anyone(
     emulator: EmulatorHandle, tmp_path: Path
 ) -> None:
-    port = free_port()
-    stderr_path = tmp_path / "stderr.log"
-    args = [*SERVE, "--transport", "http", "--port", str(port)]
-    with (
-        stderr_path.open("w", encoding="utf-8") as errlog,
-        child(args, serve_env(emulator), tmp_path, errlog) as process,
-    ):
-        wait_for_port(port, process, stderr_path)
+    with http_serve(serve_env(emulator), tmp_path) as (process, port, _):
         async with Client(f"http://127.0.0.1:{port}/mcp") as client:
             limits = await client.call_tool("GetLimitsList", {})
         process.send_signal(signal.SIGINT)

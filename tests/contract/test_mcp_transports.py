@@ -204,18 +204,26 @@ def wait_for_port(port: int, process: subprocess.Popen[str], stderr_path: Path) 
     pytest.fail(f"serve did not listen on {port} within {STARTUP_LIMIT} s")
 
 
+@contextmanager
+def http_serve(env: dict[str, str], cwd: Path) -> Iterator[tuple[subprocess.Popen[str], int, Path]]:
+    """`ozon-mcp serve --transport http` on a free port, already listening when the block starts,
+    its stderr in `cwd`/stderr.log; yields (process, port, stderr path); always gone after."""
+    port = free_port()
+    stderr_path = cwd / "stderr.log"
+    args = [*SERVE, "--transport", "http", "--port", str(port)]
+    with (
+        stderr_path.open("w", encoding="utf-8") as errlog,
+        child(args, env, cwd, errlog) as process,
+    ):
+        wait_for_port(port, process, stderr_path)
+        yield process, port, stderr_path
+
+
 @pytest.mark.anyio
 async def test_streamable_http_serve_with_dns_rebinding_protection(
     emulator: EmulatorHandle, tmp_path: Path
 ) -> None:
-    port = free_port()
-    stderr_path = tmp_path / "stderr.log"
-    args = [*SERVE, "--transport", "http", "--port", str(port)]
-    with (
-        stderr_path.open("w", encoding="utf-8") as errlog,
-        child(args, serve_env(emulator), tmp_path, errlog) as process,
-    ):
-        wait_for_port(port, process, stderr_path)
+    with http_serve(serve_env(emulator), tmp_path) as (process, port, stderr_path):
         url = f"http://127.0.0.1:{port}/mcp"
         async with Client(url) as client:
             tools = (await client.list_tools()).tools

@@ -6,30 +6,18 @@ import csv
 import io
 import json
 import subprocess
-import sys
 from pathlib import Path
 
-from mcp_support import subprocess_env
+from mcp_support import run_cli
 
 from ozon_mcp.adapters.emulator import EmulatorHandle
 
-CLI = [sys.executable, "-m", "ozon_mcp.app.cli", "report"]
 FAST_POLLING = {"OZON_MCP_REPORT_POLL_SECONDS": "0.05", "OZON_MCP_REPORT_POLL_MAX_SECONDS": "0.2"}
 CAMPAIGNS = ",".join(str(5_000_000 + i) for i in range(25))
 
 
 def run(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, *args],
-        cwd=cwd,
-        env=subprocess_env(env),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=90,
-        check=False,
-    )
+    return run_cli(["report", *args], cwd, env, timeout=90)
 
 
 def test_25_campaigns_over_90_days_to_a_csv_file(emulator: EmulatorHandle, tmp_path: Path) -> None:

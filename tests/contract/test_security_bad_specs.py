@@ -4,16 +4,13 @@ never a hang or a traceback."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from mcp_support import subprocess_env
+from mcp_support import run_cli
 
 from ozon_mcp.adapters.emulator import EmulatorHandle
 
-CLI = [sys.executable, "-m", "ozon_mcp.app.cli"]
 EXIT_CONFIG = 2
 BOMB = (
     "openapi: 3.0.3\ninfo: {title: bomb, version: '1'}\n"
@@ -50,17 +47,7 @@ def test_a_hostile_spec_exits_2_with_a_clear_message(
     emulator: EmulatorHandle, tmp_path: Path, command: str, kind: str
 ) -> None:
     path, reason = hostile_spec(kind, tmp_path)
-    done = subprocess.run(
-        [*CLI, command, "--spec", str(path)],
-        cwd=tmp_path,
-        env=subprocess_env(emulator.env()),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=60,
-        check=False,
-    )
+    done = run_cli([command, "--spec", str(path)], tmp_path, emulator.env())
     assert done.returncode == EXIT_CONFIG, done.stdout + done.stderr
     output = done.stdout + done.stderr
     assert reason in output, output

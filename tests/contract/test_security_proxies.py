@@ -3,16 +3,12 @@ token through an unencrypted proxy on another machine."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from mcp_support import subprocess_env
+from mcp_support import run_cli
 
 from ozon_mcp.adapters.emulator import EmulatorHandle
-
-CLI = [sys.executable, "-m", "ozon_mcp.app.cli"]
 
 
 @pytest.mark.parametrize("command", ["check", "serve"])
@@ -22,17 +18,7 @@ def test_a_remote_http_proxy_is_refused_before_any_request(
     # The emulator is plain http on 127.0.0.1: through this proxy the secret would travel in
     # clear to another machine (which does not exist: nothing may leave 127.0.0.1).
     env = {**emulator.env(), "HTTP_PROXY": "http://proxy.example.invalid:3128"}
-    done = subprocess.run(
-        [*CLI, command],
-        cwd=tmp_path,
-        env=subprocess_env(env),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=60,
-        check=False,
-    )
+    done = run_cli([command], tmp_path, env)
     output = done.stdout + done.stderr
     assert done.returncode == 2, output
     assert "OAUTH_TOKEN_URL: the environment" in output
@@ -47,15 +33,5 @@ def test_no_proxy_lets_the_same_setup_start(emulator: EmulatorHandle, tmp_path: 
         "HTTP_PROXY": "http://proxy.example.invalid:3128",
         "NO_PROXY": "127.0.0.1",
     }
-    done = subprocess.run(
-        [*CLI, "check"],
-        cwd=tmp_path,
-        env=subprocess_env(env),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=60,
-        check=False,
-    )
+    done = run_cli(["check"], tmp_path, env)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -4,30 +4,19 @@ user's own `domain/`, `adapters/` and `app/` packages (the names it must never t
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 import pytest
-from mcp_support import subprocess_env
+from mcp_support import run_captured, subprocess_env
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DECOYS = ("domain", "adapters", "app")
 
 
 def _run(args: list[str], cwd: Path, env: dict[str, str], timeout: float = 120) -> str:
-    done = subprocess.run(
-        args,
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=timeout,
-        check=False,
-    )
+    done = run_captured(args, cwd, env, timeout=timeout)
     assert done.returncode == 0, f"{args} failed:\n{done.stdout}\n{done.stderr}"
     return done.stdout
 

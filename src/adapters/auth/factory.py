@@ -9,7 +9,7 @@ from ozon_mcp.adapters.auth.cache import InMemoryTokenCache
 from ozon_mcp.adapters.auth.config import TokenEndpointConfig
 from ozon_mcp.adapters.auth.endpoint import HttpTokenEndpoint
 from ozon_mcp.adapters.auth.provider import Sleep, TokenProvider
-from ozon_mcp.adapters.auth.sync_provider import SyncTokenProvider
+from ozon_mcp.adapters.auth.sync_provider import ConditionWait, SyncTokenProvider
 from ozon_mcp.domain.clock import Clock, SystemClock
 from ozon_mcp.domain.errors import SettingNames
 from ozon_mcp.domain.lifecycle import TokenLifecycle
@@ -61,6 +61,7 @@ def build_sync_token_provider(
     rules: LifetimeRules | None = None,
     retry: RetryPolicy | None = None,
     proactive_refresh: bool = True,
+    wait: ConditionWait | None = None,
     logger: logging.Logger | None = None,
     setting_names: SettingNames | None = None,
     max_wait: float = 30.0,
@@ -76,6 +77,7 @@ def build_sync_token_provider(
         config.cache_key,
         clock,
         proactive_refresh=proactive_refresh,
+        wait=wait,
         logger=logger,
         setting_names=setting_names,
     )

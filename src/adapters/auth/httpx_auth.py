@@ -28,13 +28,13 @@ from ozon_mcp.adapters.auth.cache import InMemoryTokenCache
 from ozon_mcp.adapters.auth.config import ClientAuthMethod, RequestFormat, TokenEndpointConfig
 from ozon_mcp.adapters.auth.endpoint import HttpTokenEndpoint
 from ozon_mcp.adapters.auth.factory import build_sync_token_provider, build_token_provider
-from ozon_mcp.adapters.auth.provider import TokenProvider
+from ozon_mcp.adapters.auth.provider import Sleep, TokenProvider
 from ozon_mcp.adapters.auth.request_sharing import (
     DualTokenEndpoint,
     SharesTokenRequests,
     TokenSharing,
 )
-from ozon_mcp.adapters.auth.sync_provider import SyncTokenProvider
+from ozon_mcp.adapters.auth.sync_provider import ConditionWait, SyncTokenProvider
 from ozon_mcp.domain.clock import Clock, SystemClock
 from ozon_mcp.domain.errors import ConfigurationError, Setting, SettingError, SettingNames
 from ozon_mcp.domain.lifetime import LifetimeRules
@@ -60,6 +60,8 @@ class ClientCredentialsAuth(ProviderBearerAuth, httpx.Auth):
     clients through its `SyncTokenCache` side (`load_sync`/...); one object may offer both.
     A cache that shares token requests too (`RedisSharing` from `build_redis_sharing`, or a
     `RedisTokenCache`) also wraps the token endpoint in its distributed single flight.
+    A test that injects a `clock` also injects how waiting passes on it: `sleep` (an async
+    `sleep(seconds)`, for async clients) and `wait` (`wait(condition, timeout)`, for threads).
     """
 
     def __init__(
@@ -84,6 +86,8 @@ class ClientCredentialsAuth(ProviderBearerAuth, httpx.Auth):
         clock: Clock | None = None,
         rng: RandomSource | None = None,
         logger: logging.Logger | None = None,
+        sleep: Sleep | None = None,
+        wait: ConditionWait | None = None,
     ) -> None:
         if not isinstance(client_secret, str | SecretStr):
             raise ConfigurationError("client_secret must be a str or a pydantic SecretStr")
@@ -130,6 +134,7 @@ class ClientCredentialsAuth(ProviderBearerAuth, httpx.Auth):
                 rules=rules,
                 retry=retry,
                 proactive_refresh=proactive_refresh,
+                sleep=sleep,
                 logger=logger,
                 setting_names=KEYWORD_NAMES,
                 max_wait=max_wait,
@@ -145,6 +150,7 @@ class ClientCredentialsAuth(ProviderBearerAuth, httpx.Auth):
                 rules=rules,
                 retry=retry,
                 proactive_refresh=proactive_refresh,
+                wait=wait,
                 logger=logger,
                 setting_names=KEYWORD_NAMES,
                 max_wait=max_wait,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Protocol, TypeVar, runtime_checkable
 
@@ -25,7 +25,11 @@ from ozon_mcp.domain.lifecycle import FetchTicket, TokenLifecycle
 from ozon_mcp.domain.ports import CacheKey, SyncTokenCache, SyncTokenEndpoint
 from ozon_mcp.domain.token import AccessToken
 
-__all__ = ["RESOURCE_401", "SyncTokenProvider"]
+__all__ = ["RESOURCE_401", "ConditionWait", "SyncTokenProvider"]
+
+# How a thread waits on the provider's condition for at most `timeout` seconds (None: until
+# notified); injected together with a clock so that tests control time for threads too.
+ConditionWait = Callable[[threading.Condition, float | None], object]
 
 _JOIN_TIMEOUT = 2.0
 T = TypeVar("T")
@@ -48,10 +52,12 @@ class SyncTokenProvider(FlowDriver):
         clock: Clock,
         *,
         proactive_refresh: bool = True,
+        wait: ConditionWait | None = None,
         logger: logging.Logger | None = None,
         setting_names: SettingNames | None = None,
     ) -> None:
         self._condition = threading.Condition(threading.Lock())
+        self._wait: ConditionWait = wait if wait is not None else threading.Condition.wait
         self._endpoint = endpoint
         self._cache = cache
         self._init_flows(
@@ -139,7 +145,7 @@ class SyncTokenProvider(FlowDriver):
         elif isinstance(step, flow.SleepUntil | flow.Pause):
             timeout = None if step.deadline is None else step.deadline - self._clock.monotonic()
             if timeout is None or timeout > 0:
-                self._condition.wait(timeout)
+                self._wait(self._condition, timeout)
         else:
             with self._unlocked():
                 return self._perform_io(step)

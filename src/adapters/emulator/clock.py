@@ -1,7 +1,9 @@
 """The emulator's notion of time: the real clocks plus an offset tests can advance.
 
 Advancing the clock (instead of sleeping) lets a test expire tokens, finish reports and roll the
-daily budget over to the next day instantly. Wall and monotonic time move together.
+daily budget over to the next day instantly. Wall and monotonic time move together. A test that
+drives the client's time as well freezes the clock, so that only its advances move it and the
+times the emulator records match the client's exactly.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ class EmulatorClock:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._offset = 0.0
+        self._frozen: tuple[float, float] | None = None  # (monotonic, wall) when it stopped
 
     def advance(self, seconds: float) -> None:
         """Move both clocks forward by `seconds` (must not be negative)."""
@@ -27,11 +30,18 @@ class EmulatorClock:
         with self._lock:
             self._offset += seconds
 
+    def freeze(self) -> None:
+        """Stop the clock where it is: from now on only `advance` moves it."""
+        with self._lock:
+            if self._frozen is None:
+                self._frozen = (time.monotonic(), time.time())
+
     def rewind(self) -> None:
-        """Back to real time; only for `EmulatorState.reset`, which also forgets everything
-        that was stamped with the advanced clock (tokens, reports, the budget day)."""
+        """Back to real, running time; only for `EmulatorState.reset`, which also forgets
+        everything that was stamped with the advanced clock (tokens, reports, the budget day)."""
         with self._lock:
             self._offset = 0.0
+            self._frozen = None
 
     @property
     def offset(self) -> float:
@@ -41,11 +51,15 @@ class EmulatorClock:
 
     def monotonic(self) -> float:
         """Monotonic seconds, for deadlines (token expiry, report readiness)."""
-        return time.monotonic() + self.offset
+        with self._lock:
+            base = time.monotonic() if self._frozen is None else self._frozen[0]
+            return base + self._offset
 
     def wall(self) -> float:
         """Seconds since the epoch, for JWT claims and timestamps shown to clients."""
-        return time.time() + self.offset
+        with self._lock:
+            base = time.time() if self._frozen is None else self._frozen[1]
+            return base + self._offset
 
     def utc_now(self) -> datetime:
         """The current wall time as an aware UTC datetime."""

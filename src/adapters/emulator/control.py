@@ -115,6 +115,11 @@ class EmulatorControl:
         """Move the emulator's clock forward: tokens expire, reports finish, days roll over."""
         self._state.clock.advance(seconds)
 
+    def freeze_clock(self) -> None:
+        """Stop the emulator's clock: only `advance_clock` moves it until `reset()`. For tests
+        that drive the client's clock too, so both agree on every token's age exactly."""
+        self._state.clock.freeze()
+
     def set_report_delay(self, seconds: float) -> None:
         """How long reports submitted from now on take to become OK."""
         validate_report_delay(seconds)

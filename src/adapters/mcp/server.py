@@ -19,7 +19,7 @@ from mcp.server import Server, ServerRequestContext
 from ozon_mcp.adapters.auth.redaction import Scrubber
 from ozon_mcp.adapters.mcp.report_tool import ReportTool
 from ozon_mcp.adapters.mcp.status import AUTH_STATUS_TOOL, auth_status_result
-from ozon_mcp.adapters.mcp.upstream import UpstreamClient, UpstreamError, UpstreamRequest
+from ozon_mcp.adapters.mcp.upstream import UpstreamClient, UpstreamError, upstream_request
 from ozon_mcp.adapters.openapi import (
     ArgumentError,
     OperationTool,
@@ -136,17 +136,7 @@ class ToolRouter:
             return _text(
                 f"{name} cannot be called: the spec describes it wrongly: {exc}", is_error=True
             )
-        request = UpstreamRequest(
-            method=prepared.method,
-            target=prepared.url(""),
-            headers=tuple(prepared.headers.items()),
-            json_body=prepared.json_body,
-            has_body=prepared.json_body is not None,
-            form=prepared.form,
-            files=prepared.files,
-            multipart=prepared.multipart,
-            tool=name,
-        )
+        request = upstream_request(prepared, tool=name)
         try:
             response = await self._hooks.upstream.send(request)
         except TokenAcquisitionError as exc:

@@ -20,6 +20,7 @@ from ozon_mcp.adapters.mcp.body_reading import (
     read_capped,
 )
 from ozon_mcp.adapters.mcp.request_budget import RequestBudget
+from ozon_mcp.adapters.openapi import PreparedRequest
 
 log = logging.getLogger("ozon_mcp.upstream")
 
@@ -71,6 +72,23 @@ class UpstreamRequest:
     multipart: bool = False
     # anyspec: the tool being called, so that the auth can pick that operation's credential.
     tool: str | None = None
+
+
+def upstream_request(prepared: PreparedRequest, *, tool: str | None) -> UpstreamRequest:
+    """The upstream call for an operation tool's prepared request (the path relative to the
+    client's base URL); `tool` names the operation whose credential the auth should pick (None:
+    the default token provider)."""
+    return UpstreamRequest(
+        method=prepared.method,
+        target=prepared.url(""),
+        headers=tuple(prepared.headers.items()),
+        json_body=prepared.json_body,
+        has_body=prepared.json_body is not None,
+        form=prepared.form,
+        files=prepared.files,
+        multipart=prepared.multipart,
+        tool=tool,
+    )
 
 
 @dataclass(frozen=True)

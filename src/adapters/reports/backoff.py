@@ -8,10 +8,12 @@ of seconds in a 429 body) the wait is at least that long.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+
+from ozon_mcp.domain.retry import parse_retry_after
 
 # A wait beyond this is not worth sitting out inside one call: it is reported as a limit.
 LONG_WAIT_SECONDS = 120.0
@@ -40,25 +42,15 @@ class PollSchedule:
 
 
 def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date); None if unusable."""
-    if value is None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date); None if unusable.
+
+    The domain's parser, plus one rule of its own: an infinite wait (an absurdly long delta)
+    is unusable here too, since the engine would sleep on it or turn it into a reset time.
+    """
+    seconds = parse_retry_after(value, now or datetime.now(UTC))
+    if seconds is None or not math.isfinite(seconds):
         return None
-    text = value.strip()
-    if not text:
-        return None
-    try:
-        seconds = float(text)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - (now or datetime.now(UTC))).total_seconds()
-    if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN or infinite
-        return None
-    return max(0.0, seconds)
+    return seconds
 
 
 def error_message(body: bytes) -> str:

@@ -23,7 +23,12 @@ from typing import Any, Protocol
 
 import anyio
 
-from ozon_mcp.adapters.mcp.upstream import UpstreamError, UpstreamRequest, UpstreamResponse
+from ozon_mcp.adapters.mcp.upstream import (
+    UpstreamError,
+    UpstreamRequest,
+    UpstreamResponse,
+    upstream_request,
+)
 from ozon_mcp.adapters.openapi import ArgumentError, OperationTool, SpecError
 from ozon_mcp.adapters.reports.backoff import (
     LONG_WAIT_SECONDS,
@@ -309,14 +314,9 @@ class ReportEngine:
             prepared = tool.prepare_request(arguments)
         except (ArgumentError, SpecError) as exc:
             raise ReportError(f"{batch.describe()}: cannot build {operation}: {exc}") from None
-        # The same conversion the MCP tool router makes for every operation tool.
-        return UpstreamRequest(
-            method=prepared.method,
-            target=prepared.url(""),
-            headers=tuple(prepared.headers.items()),
-            json_body=prepared.json_body,
-            has_body=prepared.json_body is not None,
-        )
+        # The conversion the MCP tool router makes for every operation tool; without a tool name,
+        # so the reports keep using the default token provider.
+        return upstream_request(prepared, tool=None)
 
     def _limit_error(
         self, operation: str, message: str, wait: float | None, batch: Batch

@@ -9,7 +9,7 @@ from auth_support import ScriptedEndpoint, async_provider, sync_provider
 from fake_clock import FakeClock
 from pydantic import SecretStr
 
-from ozon_mcp.adapters import ClientCredentialsAuth
+from ozon_mcp import ClientCredentialsAuth
 from ozon_mcp.adapters.auth import HttpTokenEndpoint, InMemoryTokenCache
 from ozon_mcp.domain import ConfigurationError
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 
 import pytest
-from auth_support import ScriptedEndpoint, refused, sync_provider, unavailable
+from auth_support import KEY, ScriptedEndpoint, lifecycle, refused, sync_provider, unavailable
 from fake_clock import FakeClock
 
-from ozon_mcp.adapters.auth import ProviderClosedError
+from ozon_mcp.adapters.auth import InMemoryTokenCache, ProviderClosedError, SyncTokenProvider
 from ozon_mcp.domain import (
     InvalidCredentialsError,
     RetryPolicy,
@@ -125,3 +125,32 @@ def test_close_stops_the_refresher_thread() -> None:
     alive = [t for t in threading.enumerate() if t.name == "ozon-mcp token refresher"]
     assert alive == []
     assert provider.closed
+
+
+def test_waits_pass_through_the_injected_wait_on_the_injected_clock() -> None:
+    clock = FakeClock()
+    endpoint = ScriptedEndpoint([unavailable()])
+    waited: list[float | None] = []
+
+    def wait(condition: threading.Condition, timeout: float | None) -> bool:
+        waited.append(timeout)  # a real wait would take seconds here
+        if timeout is not None:
+            clock.advance(timeout)
+        return False
+
+    provider = SyncTokenProvider(
+        endpoint,
+        lifecycle(clock, retry=RetryPolicy(base=5.0, cap=5.0)),
+        InMemoryTokenCache(),
+        KEY,
+        clock,
+        proactive_refresh=False,
+        wait=wait,
+    )
+    started = clock.monotonic()
+    assert provider.get_token().value == "token-2"
+    assert len(waited) == 1
+    assert waited[0] is not None
+    assert 0 < waited[0] <= 5.0  # the backoff, jittered, waited on the injected clock
+    assert clock.monotonic() - started == waited[0]
+    assert endpoint.calls == 2

@@ -15,7 +15,7 @@ import pytest
 from auth_support import KEY, ScriptedEndpoint, async_provider, grant, sync_provider, token_value
 from fake_clock import FakeClock
 
-from ozon_mcp.adapters import ClientCredentialsAuth
+from ozon_mcp import ClientCredentialsAuth
 from ozon_mcp.adapters.auth import InMemoryTokenCache, SyncTokenProvider, TokenProvider
 from ozon_mcp.adapters.auth.token_flow import REQUEST, FlowRun, Launch, Request
 from ozon_mcp.domain import (

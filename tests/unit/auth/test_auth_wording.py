@@ -12,7 +12,7 @@ import pytest
 from auth_support import KEY, ScriptedEndpoint, lifecycle, refused
 from fake_clock import FakeClock
 
-from ozon_mcp.adapters import ClientCredentialsAuth
+from ozon_mcp import ClientCredentialsAuth
 from ozon_mcp.adapters.auth import InMemoryTokenCache, SyncTokenProvider
 from ozon_mcp.adapters.auth.httpx_auth import KEYWORD_NAMES
 from ozon_mcp.app.wording import ENV_NAMES, endpoint_config

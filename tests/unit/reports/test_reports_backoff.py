@@ -51,6 +51,12 @@ def test_retry_after_forms() -> None:
     assert retry_after_seconds("nan") is None
 
 
+@pytest.mark.parametrize("header", ["1.5", "-5", "inf", "1e3", "١٢", "9" * 5000], ids=repr)
+def test_retry_after_is_read_as_strictly_as_the_token_client_reads_it(header: str) -> None:
+    # delta-seconds is ASCII digits only (RFC 9110); an infinite wait is unusable here.
+    assert retry_after_seconds(header) is None
+
+
 def test_a_429_body_can_name_the_wait() -> None:
     assert wait_from_429(None, b'{"error": "too many", "retry_after": 12}') == 12
     assert wait_from_429(None, b'{"error": "rate limited, retry after 5 seconds"}') == 5
