@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from mcp import MCPError
-from mcp_support import emulator_settings, mcp_session, result_text
-from test_cli_commands import EXIT_CONFIG, run
+from mcp_support import emulator_settings, mcp_session, result_text, run_cli
+from test_cli_commands import EXIT_CONFIG
 
 from ozon_mcp.adapters.emulator import EmulatorHandle
 
@@ -42,7 +42,7 @@ async def test_read_only_mode_lists_and_serves_only_safe_tools(emulator: Emulato
 def test_serve_with_an_unknown_tool_name_exits_2_listing_valid_ones(
     emulator: EmulatorHandle, tmp_path: Path
 ) -> None:
-    done = run(["serve", "--tools", "ListCampaings,Campaign"], tmp_path, emulator.env())
+    done = run_cli(["serve", "--tools", "ListCampaings,Campaign"], tmp_path, emulator.env())
     assert done.returncode == EXIT_CONFIG, done.stderr
     assert done.stdout == ""
     assert "OZON_MCP_TOOLS (--tools): 'ListCampaings' matches no tool, tag or glob" in done.stderr
@@ -50,7 +50,7 @@ def test_serve_with_an_unknown_tool_name_exits_2_listing_valid_ones(
     assert "ListCampaigns" in done.stderr
     assert "Traceback" not in done.stderr
     env = {**emulator.env(), "OZON_MCP_EXCLUDE_TOOLS": "Statistic"}
-    done = run(["serve"], tmp_path, env)
+    done = run_cli(["serve"], tmp_path, env)
     assert done.returncode == EXIT_CONFIG
     assert "OZON_MCP_EXCLUDE_TOOLS (--exclude-tools): 'Statistic'" in done.stderr
 
