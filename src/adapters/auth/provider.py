@@ -21,7 +21,13 @@ from typing import Protocol, TypeVar, runtime_checkable
 from ozon_mcp.adapters.auth import token_flow as flow
 from ozon_mcp.adapters.auth.events import LOGGER_NAME
 from ozon_mcp.adapters.auth.stats import ProviderStats
-from ozon_mcp.adapters.auth.token_flow import RESOURCE_401, Flow, FlowDriver, FlowRun
+from ozon_mcp.adapters.auth.token_flow import (
+    RESOURCE_401,
+    Flow,
+    FlowDriver,
+    FlowRun,
+    then_after_cold_call,
+)
 from ozon_mcp.domain.clock import Clock
 from ozon_mcp.domain.errors import SettingNames
 from ozon_mcp.domain.lifecycle import FetchTicket, TokenLifecycle
@@ -92,13 +98,8 @@ class TokenProvider(FlowDriver):
             if self._proactive:
                 self._ensure_refresher()  # restarts a refresher that stopped
             return token
-        try:
-            token = await self._run(self._flows.caller())
-        except Exception:
-            self._refresher_after_cold_call()
-            raise
-        self._refresher_after_cold_call()
-        return token
+        with then_after_cold_call(self._refresher_after_cold_call):
+            return await self._run(self._flows.caller())
 
     async def start(self) -> None:
         """Start the background refresher: a token is requested now and renewed before expiry."""

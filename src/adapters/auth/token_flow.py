@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, Final, Generic, TypeVar
 
@@ -400,3 +401,15 @@ class FlowDriver:
     def closed(self) -> bool:
         """Whether the provider was closed (`aclose()` / `close()`)."""
         return self._flows.closed
+
+
+@contextmanager
+def then_after_cold_call(then: Callable[[], None]) -> Iterator[None]:
+    """Run `then` once a cold caller is done, with a token or with an error, but not after a
+    cancellation (the event loop may be shutting down); both drivers wrap their cold call in it."""
+    try:
+        yield
+    except Exception:
+        then()
+        raise
+    then()
