@@ -16,6 +16,7 @@ from ozon_mcp.domain.errors import (
     SettingNames,
     TokenAcquisitionError,
     TokenEndpointUnavailableError,
+    UntrustedEndpointError,
 )
 from ozon_mcp.domain.lifecycle import (
     TRANSITIONS,
@@ -112,6 +113,7 @@ __all__ = [
     "TokenGrant",
     "TokenLifecycle",
     "TokenResponse",
+    "UntrustedEndpointError",
     "UseToken",
     "WaitReason",
     "WaitUntil",

@@ -180,6 +180,21 @@ class InvalidCredentialsError(TokenAcquisitionError):
         return f"{self.reason}; not retried: {_named(hint, names)}"
 
 
+class UntrustedEndpointError(TokenAcquisitionError):
+    """The token endpoint's TLS certificate did not verify: configuration, so not retried."""
+
+    kind = FailureKind.PERMANENT
+
+    def summary(self, names: SettingNames) -> str:
+        check = _named(
+            "check that {token_url} names the right host (the certificate must be issued for "
+            "it), or make this client trust the server's CA: point SSL_CERT_FILE at a PEM CA "
+            "bundle that includes it (or SSL_CERT_DIR at a directory of CA certificates)",
+            names,
+        )
+        return f"{self.reason}; not retried: {check}"
+
+
 class TokenEndpointUnavailableError(TokenAcquisitionError):
     """The token endpoint did not answer usefully after every allowed attempt."""
 

@@ -56,6 +56,7 @@ from ozon_mcp.domain.errors import (
     MalformedTokenResponseError,
     TokenAcquisitionError,
     TokenEndpointUnavailableError,
+    UntrustedEndpointError,
 )
 from ozon_mcp.domain.lifetime import Lifetime, LifetimeRules, resolve_lifetime
 from ozon_mcp.domain.ports import FetchFailure, TokenGrant
@@ -625,6 +626,8 @@ class TokenLifecycle:
 def _error_for(failure: FetchFailure, attempt: int) -> TokenAcquisitionError:
     """The error callers get for `failure`: its facts; the edges word them."""
     facts = {"status": failure.status, "attempts": attempt, "oauth_error": failure.oauth_error}
+    if failure.certificate_unverified:
+        return UntrustedEndpointError(failure.reason, **facts)  # type: ignore[arg-type]
     if failure.kind is FailureKind.PERMANENT:
         return InvalidCredentialsError(failure.reason, **facts)  # type: ignore[arg-type]
     if failure.kind is FailureKind.MALFORMED:

@@ -55,6 +55,9 @@ class FetchFailure:
     status: int | None = None
     retry_after: float | None = None
     oauth_error: str | None = None
+    # The endpoint's TLS certificate did not verify: a setting to fix (trust its CA, or the
+    # right URL), not a moment to wait; reported as an `UntrustedEndpointError`.
+    certificate_unverified: bool = False
 
 
 TokenResponse = TokenGrant | FetchFailure

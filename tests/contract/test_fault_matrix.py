@@ -214,6 +214,28 @@ def _api_persistent_401(harness: Harness) -> None:
     )
 
 
+async def _api_waits_for_retry_after(harness: Harness, session: McpSession) -> list[CallToolResult]:
+    results = await call_probe(harness, session)
+    first, second = [e for e in harness.emulator.control.requests if e.operation_id == PROBE][:2]
+    assert first.status in (429, 503), first
+    assert second.time >= first.time + 1.0 - 0.1, "the retry came before the Retry-After"
+    return results
+
+
+async def _at_once(harness: Harness, session: McpSession) -> list[CallToolResult]:
+    started = time.monotonic()
+    results = await call_probe(harness, session)
+    waited = time.monotonic() - started
+    assert waited < 5, f"the call waited {waited:.1f} s for a Retry-After past the budget"
+    return results
+
+
+def _post_503(harness: Harness) -> None:
+    harness.emulator.control.set_operation_fault(
+        POST_TOOL, status=503, headers={"Retry-After": "1"}
+    )
+
+
 async def _ten_calls(harness: Harness, session: McpSession) -> list[CallToolResult]:
     return [await session.call(PROBE) for _ in range(10)]
 
@@ -351,9 +373,19 @@ SCENARIOS: dict[str, Scenario] = {
     # API calls
     "api-401-storm": Scenario(lambda h: None, act=_storm),
     "api-401-persistent": Scenario(_api_persistent_401, act=_ten_calls),
-    "api-429-get": Scenario(_api_fault(status=429, headers={"Retry-After": "1"}, count=1)),
-    "api-503-get": Scenario(_api_fault(status=503, headers={"Retry-After": "1"}, count=1)),
+    "api-429-get": Scenario(
+        _api_fault(status=429, headers={"Retry-After": "1"}, count=1),
+        act=_api_waits_for_retry_after,
+    ),
+    "api-503-get": Scenario(
+        _api_fault(status=503, headers={"Retry-After": "1"}, count=1),
+        act=_api_waits_for_retry_after,
+    ),
     "api-503-get-persistent": Scenario(_api_fault(status=503, headers={"Retry-After": "1"})),
+    "api-429-get-retry-after-past-budget": Scenario(
+        _api_fault(status=429, headers={"Retry-After": "30"}), act=_at_once
+    ),
+    "api-503-post": Scenario(_post_503, act=_post_call),
     "api-500-post": Scenario(_post_fault, act=_post_call),
     "api-read-timeout": Scenario(_api_timeout),
     "api-connection-refused": Scenario(_api_refused, heal=_listen),
@@ -389,14 +421,7 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 # Rows that state what the issue asks but nothing delivers yet: strict, so they flip when it does.
-XFAIL = {
-    "api-429-get": "needs upstream retries (no branch yet): 429/503 with Retry-After on a GET "
-    "retried within a bounded budget",
-    "api-503-get": "needs upstream retries (no branch yet): 429/503 with Retry-After on a GET "
-    "retried within a bounded budget",
-    "api-503-get-persistent": "needs upstream retries (no branch yet): a GET is retried within "
-    "a bounded budget",
-}
+XFAIL: dict[str, str] = {}
 
 ROWS = load_matrix()
 

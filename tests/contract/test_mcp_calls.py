@@ -303,8 +303,9 @@ async def test_upstream_errors_become_error_results_naming_status_and_message(
         assert "campaigns" in result_text(refused)
         assert_nothing_leaked(session, emulator)
     statuses = [status for op, _p, _q, status in api_requests(emulator) if op == "GetLimitsList"]
-    # 401 is retried once with a new token (the auth recovers from revocations), then reported.
-    assert statuses == [400, 401, 401, 404, 429, 500]
+    # 401 is retried once with a new token (the auth recovers from revocations), then reported;
+    # a 429 on a GET is retried twice (jittered backoff, no Retry-After), then reported.
+    assert statuses == [400, 401, 401, 404, 429, 429, 429, 500]
 
 
 async def test_network_failures_say_what_to_fix(emulator: EmulatorHandle) -> None:

@@ -140,7 +140,32 @@ class HttpTokenEndpoint:
         return result
 
     def _transport_failure(self, exc: httpx2.HTTPError) -> FetchFailure:
+        unverified = certificate_failure(exc)
+        if unverified is not None:
+            # Configuration, not weather: retrying within the cycle cannot make the certificate
+            # verify, and the permanent cool-down keeps the endpoint from being hammered.
+            where = self._scrub(self.config.token_url, limit=200)
+            why = self._scrub(unverified.verify_message or str(unverified), limit=120)
+            return FetchFailure(
+                FailureKind.PERMANENT,
+                f"the TLS certificate of the token endpoint {where} did not verify "
+                f"(CERTIFICATE_VERIFY_FAILED: {why})",
+                certificate_unverified=True,
+            )
         return FetchFailure(FailureKind.TRANSIENT, describe_transport_error(exc, self._scrub))
+
+
+def certificate_failure(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The certificate verification error behind a failed connection, if that is what it was
+    (httpx2 wraps it in a ConnectError; the chain is walked, bounded against cycles)."""
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return None
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def describe_transport_error(exc: httpx2.HTTPError, scrub: Scrubber) -> str:

@@ -152,7 +152,7 @@ class ToolRouter:
             secrets=self._hooks.secrets(),  # scrubbed before the cut: no fragment survives it
         )
         text = rendered.text  # render_response already removed every secret form
-        text += response.shortfall_note()
+        text += response.shortfall_note() + response.retry_note()  # retries: when to retry
         structured = rendered.structured
         validator = tool.output_validator
         if validator is not None and not rendered.is_error:

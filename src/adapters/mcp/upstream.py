@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
+import random
 import ssl
+import time
 import zlib
+from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,7 +24,10 @@ from ozon_mcp.adapters.mcp.body_reading import (
     read_capped,
 )
 from ozon_mcp.adapters.mcp.request_budget import RequestBudget
+from ozon_mcp.adapters.mcp.upstream_retry import RetryStory
 from ozon_mcp.adapters.openapi import PreparedRequest
+from ozon_mcp.domain.api_retry import RETRIED_STATUSES, ApiRetryPolicy, GiveUp
+from ozon_mcp.domain.retry import RandomSource, parse_retry_after
 
 log = logging.getLogger("ozon_mcp.upstream")
 
@@ -101,6 +108,7 @@ class UpstreamResponse:
     truncated_bytes: int = 0  # known from Content-Length; 0 when unknown
     complete: bool = True
     retry_after: str | None = None  # the Retry-After header, for the reports engine (issue 12)
+    retry: RetryStory | None = None  # the attempts it took (429/503 retries of idempotent calls)
 
     def shortfall_note(self) -> str:
         """A line saying the body was not read to its end (empty when it was)."""
@@ -109,6 +117,10 @@ class UpstreamResponse:
         read = len(self.body)
         size = f"{read + self.truncated_bytes}" if self.truncated_bytes else f"more than {read}"
         return f"\n[the answer had {size} bytes; ozon-mcp read only the first {read}]"
+
+    def retry_note(self) -> str:
+        """A line saying when to retry a 429/503 handed back, or how many attempts it took."""
+        return self.retry.note(self.status) if self.retry is not None else ""
 
 
 # The cancel scope of the call in progress in this task, for the request hook to arm.
@@ -189,7 +201,13 @@ class UpstreamClient:
         tls: ssl.SSLContext | None = None,
         budget: RequestBudget | None = None,
         read_deadline: float = DEFAULT_READ_DEADLINE,
+        retry_policy: ApiRetryPolicy | None = None,
+        rng: RandomSource | None = None,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
+        self._retry_policy = retry_policy or ApiRetryPolicy()
+        self._rng: RandomSource = rng or random.Random()  # jitter, not secrets
+        self._wall_clock = wall_clock
         self._budget = budget  # the daily request budget every call counts against
         self._base_url = base_url.rstrip("/")
         self._base = httpx2.URL(self._base_url)
@@ -215,7 +233,12 @@ class UpstreamClient:
         return self._base_url
 
     async def send(self, request: UpstreamRequest) -> UpstreamResponse:
-        """Send one request; the body is read up to `max_body_bytes` + 1, within the deadline."""
+        """Send one request; the body is read up to `max_body_bytes` + 1, within the deadline.
+
+        A 429 or 503 answer to an idempotent method is retried within the retry policy's budget
+        (see `ozon_mcp.domain.api_retry`); every attempt counts against the daily budget and has
+        its own read deadline. The answer that is handed back carries the retry story (`retry`).
+        """
         # --- daily request budget (issue 12): refuse before Ozon answers 429 ---
         if self._budget is not None:
             refusal = self._budget.spend()
@@ -239,12 +262,67 @@ class UpstreamClient:
         except httpx2.InvalidURL as exc:
             raise OffTargetError(f"refused to send a request: invalid URL ({exc})") from None
         check_on_target(self._base, target)
+        return await self._send_with_retries(request, target, kwargs)
+
+    async def _send_with_retries(
+        self, request: UpstreamRequest, target: httpx2.URL, kwargs: dict[str, Any]
+    ) -> UpstreamResponse:
+        started = anyio.current_time()
+        attempts = 0
+        while True:
+            response = await self._attempt(request.method, target, kwargs)
+            attempts += 1
+            if attempts == 1 and response.status not in RETRIED_STATUSES:
+                return response  # the usual case: nothing to decide, nothing to tell
+            elapsed = anyio.current_time() - started
+            retry_after = parse_retry_after(response.retry_after, self._wall_now())
+            decision = self._retry_policy.decide(
+                method=request.method,
+                status=response.status,
+                retry_after=retry_after,
+                attempts=attempts,
+                elapsed=elapsed,
+                rng=self._rng,
+            )
+            story = RetryStory(
+                method=request.method,
+                attempts=attempts,
+                elapsed=elapsed,
+                retry_after=retry_after,
+                answered_at=self._wall_now(),
+                gave_up=decision.gave_up,
+                max_total_wait=self._retry_policy.max_total_wait,
+            )
+            if decision.delay is None:
+                return replace(response, retry=story)
+            if self._budget is not None and self._budget.spend() is not None:
+                # The answer in hand is worth more than the budget's refusal.
+                return replace(response, retry=replace(story, gave_up=GiveUp.BUDGET_USED))
+            log.info(
+                "%s %s answered %d; retry %d of %d in %.2f s",
+                request.method,
+                request.tool or "request",
+                response.status,
+                attempts,
+                self._retry_policy.max_retries,
+                decision.delay,
+            )
+            # Cancellable: a client that cancels the call stops the wait at once.
+            await anyio.sleep(decision.delay)
+
+    def _wall_now(self) -> datetime:
+        return datetime.fromtimestamp(self._wall_clock(), UTC)
+
+    async def _attempt(
+        self, method: str, target: httpx2.URL, kwargs: dict[str, Any]
+    ) -> UpstreamResponse:
+        """One request and its answer, within the read deadline."""
         # The deadline starts when the request leaves (see `_start_deadline`): waiting for a
         # token is bounded by the token provider, not by this.
         with anyio.CancelScope() as answer_scope:
             reset = _ANSWER_SCOPE.set(answer_scope)
             try:
-                return await self._exchange(request.method, target, kwargs)
+                return await self._exchange(method, target, kwargs)
             finally:
                 _ANSWER_SCOPE.reset(reset)
         raise UpstreamError(
