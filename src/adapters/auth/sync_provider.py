@@ -87,10 +87,10 @@ class SyncTokenProvider(FlowDriver):
         """
         with self._condition:
             token = self._flows.token_in_hand()
-            if token is not None:
-                if self._proactive:
-                    self._ensure_refresher()  # restarts a refresher that stopped
-                return token
+            if token is not None and self._proactive:
+                self._ensure_refresher()  # restarts a refresher that stopped
+        if token is not None:
+            return token
         with then_after_cold_call(self._refresher_after_cold_call):
             return self._run(self._flows.caller())
 
