@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -171,6 +172,25 @@ def recording_upstream() -> Iterator[RecordingUpstream]:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+@contextmanager
+def loopback_server(
+    handler: type[BaseHTTPRequestHandler], *, tls: ssl.SSLContext | None = None
+) -> Iterator[ThreadingHTTPServer]:
+    """A threaded HTTP server (HTTPS with `tls`) for `handler` on a free loopback port; shut
+    down and closed on the way out. Build URLs from `server.server_address[1]`."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def free_port() -> int:

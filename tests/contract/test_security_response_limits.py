@@ -4,15 +4,15 @@ past the cap, and ten concurrent gzip bombs neither exhaust memory nor stall the
 from __future__ import annotations
 
 import gzip
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, ClassVar
 
 import anyio
 import httpx2
 import pytest
+from mcp_support import loopback_server
 
 from ozon_mcp.adapters.mcp.upstream import (
     UpstreamClient,
@@ -76,16 +76,9 @@ class Hostile(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def hostile_api() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Hostile)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     Hostile.sent.clear()
-    try:
+    with loopback_server(Hostile) as server:
         yield f"http://127.0.0.1:{server.server_address[1]}/api"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.mark.anyio

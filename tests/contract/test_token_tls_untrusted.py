@@ -6,14 +6,14 @@ Over loopback HTTPS with `trustme` certificates."""
 from __future__ import annotations
 
 import ssl
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import httpx2
 import pytest
 import trustme
+from mcp_support import loopback_server
 
 from ozon_mcp.adapters.auth import HttpTokenEndpoint, TokenEndpointConfig
 from ozon_mcp.adapters.auth.endpoint import certificate_failure
@@ -39,19 +39,11 @@ class TokenHandler(BaseHTTPRequestHandler):
 
 
 def _serve(ca: trustme.CA, host: str) -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), TokenHandler)
-    server.daemon_threads = True
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert(host).configure_cert(context)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     TokenHandler.hits = 0
-    try:
+    with loopback_server(TokenHandler, tls=context) as server:
         yield f"https://127.0.0.1:{server.server_address[1]}/oauth/token"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture

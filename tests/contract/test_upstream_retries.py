@@ -9,11 +9,12 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, ClassVar
 
 import anyio
 import pytest
+from mcp_support import loopback_server
 
 from ozon_mcp.adapters.mcp.request_budget import RequestBudget
 from ozon_mcp.adapters.mcp.upstream import UpstreamClient, UpstreamRequest
@@ -56,16 +57,9 @@ class Scripted(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def api() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Scripted)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     Scripted.script, Scripted.seen = {}, {}
-    try:
+    with loopback_server(Scripted) as server:
         yield f"http://127.0.0.1:{server.server_address[1]}/api"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def busy(status: int = 503, retry_after: str | None = "0", delay: float = 0.0) -> Step:
