@@ -193,6 +193,24 @@ def loopback_server(
         server.server_close()
 
 
+SERVE = [sys.executable, "-m", "ozon_mcp.app.cli", "serve"]
+
+
+@asynccontextmanager
+async def stdio_serve(env: dict[str, str], stderr_path: Path) -> AsyncIterator[Client]:
+    """A real `ozon-mcp serve` over stdio with exactly `env` (build it with `subprocess_env`),
+    run in `stderr_path`'s folder, its stderr written to `stderr_path`; an SDK client to it."""
+    from mcp import StdioServerParameters
+    from mcp.client.stdio import stdio_client
+
+    params = StdioServerParameters(
+        command=SERVE[0], args=SERVE[1:], env=env, cwd=stderr_path.parent
+    )
+    with stderr_path.open("w", encoding="utf-8") as errlog:
+        async with Client(stdio_client(params, errlog=errlog)) as client:
+            yield client
+
+
 def free_port() -> int:
     """A port nothing listens on right now (bind, read, release)."""
     with socket.socket() as probe:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mcp_support import McpSession, closed_port_url, result_text, subprocess_env
+from mcp_support import McpSession, closed_port_url, result_text, stdio_serve, subprocess_env
 from pydantic import SecretStr
 
 from ozon_mcp.adapters.emulator import EmulatorConfig, EmulatorHandle, start_emulator
@@ -392,22 +392,12 @@ async def test_stdio_serve_of_another_spec_with_only_its_env_lines(
     spec_emulator: EmulatorHandle, tmp_path: Path
 ) -> None:
     """The emulator's own env lines (with OPENAPI_SPEC) are all `ozon-mcp serve` needs."""
-    from mcp import Client, StdioServerParameters
-    from mcp.client.stdio import stdio_client
-
     env = {**spec_emulator.env(), "LOG_LEVEL": "INFO"}
     del env["OAUTH_TOKEN_URL"]  # found in the spec (relative, resolved against API_BASE_URL)
-    params = StdioServerParameters(
-        command=sys.executable,
-        args=["-m", "ozon_mcp.app.cli", "serve"],
-        env=subprocess_env(env),
-        cwd=tmp_path,
-    )
     stderr_path = tmp_path / "stderr.log"
-    with stderr_path.open("w", encoding="utf-8") as errlog:
-        async with Client(stdio_client(params, errlog=errlog)) as client:
-            tools = (await client.list_tools()).tools
-            result = await client.call_tool("InventoryModule_GetFulfillmentCenter", {"id": "a"})
+    async with stdio_serve(subprocess_env(env), stderr_path) as client:
+        tools = (await client.list_tools()).tools
+        result = await client.call_tool("InventoryModule_GetFulfillmentCenter", {"id": "a"})
     stderr = stderr_path.read_text(encoding="utf-8")
     assert len(tools) == 17
     assert not result.is_error, result_text(result)

@@ -7,13 +7,12 @@ OAUTH_CLIENT_ID and OAUTH_CLIENT_SECRET are required again and named."""
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from mcp_support import result_text, run_cli, subprocess_env
+from mcp_support import result_text, run_cli, stdio_serve, subprocess_env
 
 from ozon_mcp.adapters.emulator import EmulatorConfig, EmulatorHandle, start_emulator
 
@@ -111,21 +110,11 @@ async def _stdio_session(
     env: dict[str, str], cwd: Path, calls: list[str]
 ) -> tuple[list[str], dict[str, Any], dict[str, Any], str]:
     """Run `ozon-mcp serve` over stdio: the tool names, each call's result, auth_status, stderr."""
-    from mcp import Client, StdioServerParameters
-    from mcp.client.stdio import stdio_client
-
-    params = StdioServerParameters(
-        command=sys.executable,
-        args=["-m", "ozon_mcp.app.cli", "serve"],
-        env=subprocess_env(env),
-        cwd=cwd,
-    )
     stderr_path = cwd / "stderr.log"
-    with stderr_path.open("w", encoding="utf-8") as errlog:
-        async with Client(stdio_client(params, errlog=errlog)) as client:
-            names = [tool.name for tool in (await client.list_tools()).tools]
-            results = {name: await client.call_tool(name, {}) for name in calls}
-            status = await client.call_tool("auth_status", {})
+    async with stdio_serve(subprocess_env(env), stderr_path) as client:
+        names = [tool.name for tool in (await client.list_tools()).tools]
+        results = {name: await client.call_tool(name, {}) for name in calls}
+        status = await client.call_tool("auth_status", {})
     assert not status.is_error, result_text(status)
     assert status.structured_content is not None
     return names, results, dict(status.structured_content), stderr_path.read_text("utf-8")

@@ -8,10 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from mcp import Client, StdioServerParameters
-from mcp.client.stdio import stdio_client
-from mcp_support import result_text, subprocess_env
-from test_mcp_transports import SERVE
+from mcp_support import result_text, stdio_serve, subprocess_env
 
 from ozon_mcp.adapters.emulator import EmulatorHandle
 
@@ -23,14 +20,12 @@ async def test_json_log_lines_with_one_event_per_tool_call(
     emulator: EmulatorHandle, tmp_path: Path
 ) -> None:
     env = subprocess_env({**emulator.env(), "LOG_LEVEL": "INFO", "LOG_FORMAT": "json"})
-    params = StdioServerParameters(command=SERVE[0], args=SERVE[1:], env=env, cwd=tmp_path)
     emulator.control.set_operation_fault("GetLimitsList", status=400, count=1)  # never retried
     stderr_path = tmp_path / "stderr.log"
-    with stderr_path.open("w", encoding="utf-8") as errlog:
-        async with Client(stdio_client(params, errlog=errlog)) as client:
-            failing = await client.call_tool("GetLimitsList", {})
-            objects = await client.call_tool("ListCampaignObjects", {"campaignId": MARKER_ID})
-            invalid = await client.call_tool("ListCampaigns", {"page": MARKER_ID + "x"})
+    async with stdio_serve(env, stderr_path) as client:
+        failing = await client.call_tool("GetLimitsList", {})
+        objects = await client.call_tool("ListCampaignObjects", {"campaignId": MARKER_ID})
+        invalid = await client.call_tool("ListCampaigns", {"page": MARKER_ID + "x"})
     assert failing.is_error
     assert not objects.is_error, result_text(objects)
     assert invalid.is_error

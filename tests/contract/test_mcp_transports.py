@@ -10,7 +10,6 @@ import queue
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -23,13 +22,12 @@ import pytest
 from mcp import Client, MCPError, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.types import INVALID_PARAMS
-from mcp_support import free_port, result_text, subprocess_env
+from mcp_support import SERVE, free_port, result_text, subprocess_env
 
 from ozon_mcp.adapters.emulator import EmulatorHandle
 
 # One emulator for the module, reset before each test (see conftest).
 SHARED_EMULATOR = True
-SERVE = [sys.executable, "-m", "ozon_mcp.app.cli", "serve"]
 STARTUP_LIMIT = 30.0  # seconds; imports are slow on a busy 2-core machine
 MCP_ACCEPT = "application/json, text/event-stream"
 

@@ -9,7 +9,6 @@ import csv
 import io
 import json
 import re
-import sys
 import zipfile
 from collections import defaultdict
 from datetime import date, timedelta
@@ -21,9 +20,9 @@ from urllib.parse import parse_qs
 import anyio
 import httpx2
 import pytest
-from mcp import Client, StdioServerParameters, stdio_client
+from mcp import Client
 from mcp.types import CallToolResult, ResourceLink, TextResourceContents
-from mcp_support import emulator_settings, mcp_session, result_text, subprocess_env
+from mcp_support import emulator_settings, mcp_session, result_text, stdio_serve, subprocess_env
 
 from ozon_mcp.adapters.emulator import EmulatorHandle
 from ozon_mcp.app.container import Container
@@ -397,21 +396,17 @@ async def test_progress_over_stdio_from_a_served_process(
             "LOG_LEVEL": "WARNING",
         }
     )
-    params = StdioServerParameters(
-        command=sys.executable, args=["-m", "ozon_mcp.app.cli", "serve"], env=env, cwd=tmp_path
-    )
     messages: list[str] = []
 
     async def on_progress(progress: float, total: float | None, message: str | None) -> None:
         messages.append(message or "")
 
-    with (tmp_path / "stderr.log").open("w", encoding="utf-8") as errlog:
-        async with Client(stdio_client(params, errlog=errlog)) as client:
-            result = await client.call_tool(
-                TOOL,
-                {"campaigns": _campaigns(11), "date_from": "2026-01-01", "date_to": "2026-01-07"},
-                progress_callback=on_progress,
-            )
+    async with stdio_serve(env, tmp_path / "stderr.log") as client:
+        result = await client.call_tool(
+            TOOL,
+            {"campaigns": _campaigns(11), "date_from": "2026-01-01", "date_to": "2026-01-07"},
+            progress_callback=on_progress,
+        )
     assert not result.is_error, result_text(result)
     assert result.structured_content is not None
     assert result.structured_content["summary"]["batches"] == 2

@@ -19,7 +19,6 @@ import io
 import json
 import logging
 import re
-import sys
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from urllib.parse import quote, quote_plus
@@ -30,10 +29,15 @@ import pytest
 from dependency_injector import providers
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
-from mcp import Client, StdioServerParameters
-from mcp.client.stdio import stdio_client
 from mcp.types import CallToolResult
-from mcp_support import McpSession, emulator_settings, mcp_session, result_text, subprocess_env
+from mcp_support import (
+    McpSession,
+    emulator_settings,
+    mcp_session,
+    result_text,
+    stdio_serve,
+    subprocess_env,
+)
 from pydantic import SecretStr
 
 from ozon_mcp.adapters.emulator import (
@@ -53,7 +57,6 @@ COOL_DOWN = 0.3
 HYGIENE_RETRY = RetryPolicy(
     base=0.01, cap=0.02, max_retries=3, exhausted_cooldown=COOL_DOWN, permanent_cooldown=COOL_DOWN
 )
-SERVE = [sys.executable, "-m", "ozon_mcp.app.cli", "serve"]
 LIBRARY_LOGGERS = ("httpx", "httpx2", "httpcore", "httpcore2", "uvicorn", "mcp")
 
 SPECIALS = "\"'%&=</\\+ #?é✓秘"
@@ -395,16 +398,12 @@ async def stdio_flow(
             "LOG_FORMAT": log_format,
         }
     )
-    params = StdioServerParameters(
-        command=SERVE[0], args=SERVE[1:], env=env, cwd=stderr_path.parent
-    )
-    with stderr_path.open("w", encoding="utf-8") as errlog:
-        async with Client(stdio_client(params, errlog=errlog)) as client:
+    async with stdio_serve(env, stderr_path) as client:
 
-            async def call(name: str) -> CallToolResult:
-                return await client.call_tool(name, {})
+        async def call(name: str) -> CallToolResult:
+            return await client.call_tool(name, {})
 
-            return await serve_flow(emulator, faults, call)
+        return await serve_flow(emulator, faults, call)
 
 
 @settings(

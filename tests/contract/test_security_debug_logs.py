@@ -9,19 +9,17 @@ import base64
 import html
 import json
 import re
-import sys
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
-from mcp_support import result_text, subprocess_env
+from mcp_support import SERVE, result_text, subprocess_env
 
 from ozon_mcp.adapters.emulator import EmulatorConfig, ScriptedResponse, start_emulator
 from ozon_mcp.adapters.openapi.spec import load_spec
 
-SERVE = [sys.executable, "-m", "ozon_mcp.app.cli", "serve"]
 SECRET = "s3\"cr'e t%2F&a=b<c>/д€😀;:#?"  # quotes, unicode, %, &, =, <, /
 
 
