@@ -11,6 +11,7 @@ from mcp.server.stdio import stdio_server
 from mcp.server.transport_security import TransportSecuritySettings
 
 from ozon_mcp.adapters.mcp.stdio_input import DaemonLineReader
+from ozon_mcp.adapters.mcp.stdio_pipes import fileno, pipe_stdin, pipe_stdout
 from ozon_mcp.app.api_profile import credential_problems
 from ozon_mcp.app.container import Container, close_container
 from ozon_mcp.app.logging_setup import configure_logging, scrub_logs_with
@@ -83,12 +84,20 @@ def serve(
 
 async def _serve_stdio(container: Container) -> None:
     server = container.mcp_server()
-    # The SDK reads stdin in a thread that Ctrl-C cannot stop; this reader's thread never
-    # holds up the exit (stdio_server only iterates over the lines it is given).
-    stdin = cast("anyio.AsyncFile[str]", DaemonLineReader(sys.stdin.fileno()))
     try:
-        async with stdio_server(stdin=stdin) as (read, write):
-            await server.run(read, write, server.create_initialization_options())
+        async with (
+            pipe_stdin(fileno(sys.stdin)) as piped_in,
+            pipe_stdout(fileno(sys.stdout), fileno(sys.stderr)) as piped_out,
+        ):
+            # Pipes are watched by the event loop (no thread per message). Otherwise: the SDK
+            # reads stdin in a thread that Ctrl-C cannot stop, so a daemon thread reads it here
+            # (it never holds up the exit); the SDK writes stdout.
+            stdin = piped_in or DaemonLineReader(sys.stdin.fileno())
+            async with stdio_server(
+                stdin=cast("anyio.AsyncFile[str]", stdin),
+                stdout=cast("anyio.AsyncFile[str] | None", piped_out),
+            ) as (read, write):
+                await server.run(read, write, server.create_initialization_options())
     finally:
         with anyio.CancelScope(shield=True):
             await close_container(container)
