@@ -1,18 +1,28 @@
 """Lean tool descriptions: what an agent needs to pick a tool and fill its arguments, short.
 
 An agent pays for the whole tools/list on every turn (the Ozon spec's full text is 63 KB, most
-of it Russian prose at two bytes a character). Lean mode, the default:
+of it Russian prose at two bytes a character). Lean mode, the default, cuts repetition, not
+information, from every schema `description` (the arguments and what they contain):
 
-- removes the spec's repetition: the "the API is asynchronous" paragraph of each report tool
-  becomes one line naming the status and download tools, "optional field" under fields the
-  schema already marks optional goes, as do hints at `/json` variants that are not tools and
-  links to example archives; lists and blank lines are folded onto one line;
-- drops the title, which repeats the summary the description starts with;
-- keeps the summary and those workflow lines of each tool, and the leading sentences of each
-  description up to a size in UTF-8 bytes (`LEAN_TOOL_BYTES`, `LEAN_PARAMETER_BYTES`: what
-  tools/list costs; 100 bytes are 100 Latin or 50 Cyrillic characters), marking a cut with
-  "…". Every parameter keeps a description; enum values, defaults, formats and `required` are
-  in the schema itself and are never touched.
+- the spec's boilerplate goes: "optional field" under fields the schema marks optional,
+  hints at `/json` variants that are not tools, links to example archives, a date example
+  after the text has named the layout, "RFC 3339" where the schema says `date-time`, the
+  "(uint64, as digits)" note where the schema's `pattern` says it;
+- the layout is folded onto one line (lists run on, `;` between items), with plain dashes and
+  no backticks around a single identifier (typography that costs bytes and says nothing);
+- the sentences the Ozon spec repeats at length across operations, and enum items that repeat
+  their introduction, are said shortly (`phrasebook.OZON_PHRASES`: every condition, default,
+  limit, unit, field, value and meaning kept); "идентификатор" becomes "ID";
+- enum values that share a prefix of a word or more are named once with it
+  ("Состояние (CAMPAIGN_STATE_*): RUNNING - ..."); the schema's `enum` keeps them whole.
+
+Nothing of a parameter text is cut: every enum value the spec explains keeps its meaning, and
+enum values, defaults, formats, patterns and `required` in the schemas are never touched.
+A tool's own description keeps its summary and workflow lines (the "the API is asynchronous"
+paragraph of each report tool becomes one line naming the status and download tools; the
+period rule one line); its further sentences (report columns, per-request limits) are left
+out, marked with "…" (`LEAN_TOOL_BYTES` of them are kept). The title goes: the description
+starts with the same summary.
 
 `OZON_MCP_DESCRIPTIONS=full` publishes the spec's text as it is, titles included.
 """
