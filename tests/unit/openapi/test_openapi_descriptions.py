@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from mcp import types
-from openapi_support import GENERIC_SPECS
+from openapi_support import GENERIC_SPECS, json_body, one_tool
 
 from ozon_mcp.adapters.mcp.server import to_mcp_tool
 from ozon_mcp.adapters.mcp.status import AUTH_STATUS_TOOL
@@ -185,6 +185,8 @@ def test_lean_mode_on_other_vendors_specs_changes_prose_only(path: Path) -> None
                 assert str(schema.get("description", "")).strip(), f"{short.name}.{name}"
         short.check_schemas()
     assert tools_list_bytes(lean) <= tools_list_bytes(full)
+    for where, _node, short_text, long_text in _parameter_texts(lean, full):
+        assert CUT_MARK not in short_text or CUT_MARK in long_text, where
 
 
 def _described(lean: Any, full: Any, path: str = "") -> Iterator[tuple[str, Any, Any]]:
@@ -295,3 +297,23 @@ def test_every_phrasebook_entry_shortens_the_ozon_text(
         without = tools_list_bytes(published(ozon_spec, "lean"))
         assert without > size, pattern.pattern
     assert len(entries) >= 20
+
+
+def _lean_property(description: str, enum: list[str]) -> dict[str, Any]:
+    """The lean schema of one enum argument (a JSON body property) of a one-operation spec."""
+    argument = {"type": "string", "enum": enum, "description": description}
+    body = json_body({"type": "object", "properties": {"p": argument}})
+    tool = one_tool({"operationId": "op", "requestBody": body})
+    lean_schema: dict[str, Any] = describe_tools([tool], "lean")[0].input_schema
+    return dict(lean_schema["properties"]["p"])
+
+
+def test_a_shared_enum_prefix_is_said_once_and_the_schema_keeps_the_values() -> None:
+    colours = ["COLOUR_RED", "COLOUR_DARK_GREEN"]
+    listed = "Цвет:\n- `COLOUR_RED` — красный;\n- `COLOUR_DARK_GREEN` — тёмно-зелёный."
+    argument = _lean_property(listed, colours)
+    assert argument["description"] == "Цвет (COLOUR_*): RED - красный; DARK_GREEN - тёмно-зелёный."
+    assert argument["enum"] == colours
+    # Not worth a note: a prefix shorter than a word, or a text naming one value only.
+    assert _lean_property("`AB_X` or `AB_Y`.", ["AB_X", "AB_Y"])["description"] == "AB_X or AB_Y."
+    assert _lean_property("Default `COLOUR_RED`.", colours)["description"] == "Default COLOUR_RED."
