@@ -1,18 +1,28 @@
 """Lean tool descriptions: what an agent needs to pick a tool and fill its arguments, short.
 
 An agent pays for the whole tools/list on every turn (the Ozon spec's full text is 63 KB, most
-of it Russian prose at two bytes a character). Lean mode, the default:
+of it Russian prose at two bytes a character). Lean mode, the default, cuts repetition, not
+information, from every schema `description` (the arguments and what they contain):
 
-- removes the spec's repetition: the "the API is asynchronous" paragraph of each report tool
-  becomes one line naming the status and download tools, "optional field" under fields the
-  schema already marks optional goes, as do hints at `/json` variants that are not tools and
-  links to example archives; lists and blank lines are folded onto one line;
-- drops the title, which repeats the summary the description starts with;
-- keeps the summary and those workflow lines of each tool, and the leading sentences of each
-  description up to a size in UTF-8 bytes (`LEAN_TOOL_BYTES`, `LEAN_PARAMETER_BYTES`: what
-  tools/list costs; 100 bytes are 100 Latin or 50 Cyrillic characters), marking a cut with
-  "…". Every parameter keeps a description; enum values, defaults, formats and `required` are
-  in the schema itself and are never touched.
+- the spec's boilerplate goes: "optional field" under fields the schema marks optional,
+  hints at `/json` variants that are not tools, links to example archives, a date example
+  after the text has named the layout, "RFC 3339" where the schema says `date-time`, the
+  "(uint64, as digits)" note where the schema's `pattern` says it;
+- the layout is folded onto one line (lists run on, `;` between items), with plain dashes and
+  no backticks around a single identifier (typography that costs bytes and says nothing);
+- the sentences the Ozon spec repeats at length across operations, and enum items that repeat
+  their introduction, are said shortly (`phrasebook.OZON_PHRASES`: every condition, default,
+  limit, unit, field, value and meaning kept); "идентификатор" becomes "ID";
+- enum values that share a prefix of a word or more are named once with it
+  ("Состояние (CAMPAIGN_STATE_*): RUNNING - ..."); the schema's `enum` keeps them whole.
+
+Nothing of a parameter text is cut: every enum value the spec explains keeps its meaning, and
+enum values, defaults, formats, patterns and `required` in the schemas are never touched.
+A tool's own description keeps its summary and workflow lines (the "the API is asynchronous"
+paragraph of each report tool becomes one line naming the status and download tools; the
+period rule one line); its further sentences (report columns, per-request limits) are left
+out, marked with "…" (`LEAN_TOOL_BYTES` of them are kept). The title goes: the description
+starts with the same summary.
 
 `OZON_MCP_DESCRIPTIONS=full` publishes the spec's text as it is, titles included.
 """
@@ -24,13 +34,15 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Literal
 
+from ozon_mcp.adapters.openapi.phrasebook import RFC3339_NOTE, plain_typography, rephrase
 from ozon_mcp.adapters.openapi.tools import OperationTool
 
 DescriptionMode = Literal["lean", "full"]
 DESCRIPTION_MODES: tuple[DescriptionMode, ...] = ("lean", "full")
 LEAN_TOOL_BYTES = 0  # besides the summary and the workflow lines
-LEAN_PARAMETER_BYTES = 100
 CUT_MARK = "…"
+# Shorter common prefixes of enum values are not worth the "(PREFIX*)" note.
+_MIN_ENUM_PREFIX = 6
 
 # Keywords whose values are data, not schemas: never rewrite a "description" found inside them.
 _DATA_KEYWORDS = frozenset({"enum", "const", "default", "examples", "example"})
@@ -64,8 +76,8 @@ _REPHRASED = [
             r"(?: в формате (\w+))? \((`[^`]+`)\)\."
         ),
         lambda m: (
-            f"{ASYNC_HINT} ответ — UUID отчёта, статус — {m.group(1)}, "
-            f"скачать{' ' + m.group(2) if m.group(2) else ''} — {m.group(3)}."
+            f"{ASYNC_HINT} вернёт UUID для {m.group(1)} и {m.group(3)}"
+            f"{' (' + m.group(2) + ')' if m.group(2) else ''}."
         ),
     ),
     (
@@ -73,7 +85,7 @@ _REPHRASED = [
             r"Единица измерения — одна миллионная доля рубля, округляется до\s+копеек\. "
             r"Например, значение `1 000 000` в параметре равно 1 рублю\."
         ),
-        lambda _m: "В миллионных долях рубля (`1000000` = 1 ₽), округляется до копеек.",
+        lambda _m: "В микрорублях (`1000000` = 1 ₽, до копеек).",
     ),
     (
         re.compile(
@@ -82,8 +94,8 @@ _REPHRASED = [
             r"статистика по временному промежутку из полей `dateFrom` и `dateTo`\."
         ),
         lambda _m: (
-            f"{PERIOD_HINT} `from`/`to` или `dateFrom`/`dateTo` (если заданы все четыре, "
-            "действуют `dateFrom`/`dateTo`)."
+            f"{PERIOD_HINT} `from`/`to` или `dateFrom`/`dateTo` (при всех четырёх — "
+            "`dateFrom`/`dateTo`)."
         ),
     ),
 ]
@@ -92,8 +104,9 @@ _MARKDOWN_LINK = re.compile(r"\[([^\[\]]+)\]\((?:https?://)[^()\s]+\)")
 _HTML_BREAK = re.compile(r"\s*<br\s*/?>\s*", re.IGNORECASE)
 _LIST_ITEM = re.compile(r"\n[ \t]*[-*][ \t]+")
 _SPACES = re.compile(r"\s+")
-# After a sentence or a list item; before a folded list item.
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?;])\s+|\s+(?=• )")
+_ITEM_ENDS = frozenset(".,;:!?")
+# After a sentence or a list item.
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?;])\s+")
 _HTML_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 
 
@@ -110,14 +123,21 @@ def lean_text(text: str) -> str:
     text = _MARKDOWN_LINK.sub(r"\1", text)
     text = _HTML_BREAK.sub(" ", text)
     text = _HTML_TAG.sub(" ", text)
-    text = _LIST_ITEM.sub(_list_separator, "\n" + text.strip())
-    return _SPACES.sub(" ", text).strip(" ;")
+    text = _fold_lists("\n" + text.strip())
+    return plain_typography(rephrase(_SPACES.sub(" ", text).strip(" ;")))
 
 
-def _list_separator(match: re.Match[str]) -> str:
-    # The first item of a list follows its introduction ("Отчёт содержит:"), the others the
-    # previous item; both read naturally with one space (items carry their own punctuation).
-    return " • "
+def _fold_lists(text: str) -> str:
+    """List items run on after their introduction ("Тип:") and after each other: items carry
+    their own punctuation; one that ends without any gets a ";" so items stay apart."""
+    parts = _LIST_ITEM.split(text)
+    folded = parts[0]
+    for item in parts[1:]:
+        previous = folded.rstrip()
+        if previous and previous[-1] not in _ITEM_ENDS:
+            folded = previous + ";"
+        folded += " " + item
+    return folded
 
 
 def _size(text: str) -> int:
@@ -155,9 +175,9 @@ def lean_tool_description(description: str, limit: int = LEAN_TOOL_BYTES) -> str
     return " ".join(part for part in parts if part)
 
 
-def lean_parameter_description(description: str, limit: int = LEAN_PARAMETER_BYTES) -> str:
-    """The leading sentences of a schema description, up to `limit` UTF-8 bytes."""
-    return leading_sentences(lean_text(description), limit) or description
+def lean_parameter_description(description: str) -> str:
+    """A schema description without its repetition, whole (nothing is cut)."""
+    return lean_text(description) or description
 
 
 def lean_tools(tools: Sequence[OperationTool]) -> list[OperationTool]:
@@ -203,8 +223,10 @@ def _lean_schema(node: Any, *, top: bool = True) -> Any:
             }
         elif key == "description" and isinstance(value, str):
             text = _without_pattern_note(value) if "pattern" in node else value
+            if node.get("format") == "date-time":
+                text = RFC3339_NOTE.sub("", text)  # the format says it
             if text:
-                result[key] = lean_parameter_description(text)
+                result[key] = _shared_prefix_once(lean_parameter_description(text), node)
         else:
             result[key] = _lean_schema(value, top=False)
     return result
@@ -220,3 +242,28 @@ def _lean_property(schema: Any, *, argument: bool) -> Any:
 
 def _without_pattern_note(text: str) -> str:
     return _PATTERN_NOTE.sub("", text).strip()
+
+
+def _shared_prefix_once(text: str, node: dict[str, Any]) -> str:
+    """`text` naming the schema's enum values by what follows their common prefix, the prefix
+    said once ("Состояние (CAMPAIGN_STATE_*): RUNNING - ..."); the schema keeps every value
+    whole. Only a prefix of a word or more ending in "_", only if the text names two values."""
+    values = node.get("enum")
+    if not values or not all(isinstance(value, str) for value in values):
+        return text
+    shortest, longest = min(values), max(values)  # the common prefix of all is theirs
+    common = next(
+        (shortest[:i] for i, (a, b) in enumerate(zip(shortest, longest, strict=False)) if a != b),
+        shortest,
+    )
+    prefix = common[: common.rfind("_") + 1]
+    if len(prefix) < _MIN_ENUM_PREFIX:
+        return text
+    named = re.compile(rf"\b{re.escape(prefix)}(?=\w)")
+    first = named.search(text)
+    if first is None or len(named.findall(text)) < 2:
+        return text
+    head, tail = text[: first.start()], text[first.start() :]
+    intro = head.rstrip()
+    note = f"{intro[:-1]} ({prefix}*): " if intro.endswith(":") else f"{head}({prefix}*) "
+    return note + named.sub("", tail)

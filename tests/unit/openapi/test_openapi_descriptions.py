@@ -1,19 +1,23 @@
 """Lean tool descriptions: the tools/list size bound for the 40 Ozon tools, every argument still
-described, every enum / required / default untouched, and `full` giving the spec's text."""
+described and never cut, every enum value the spec explains still explained, every literal and
+number of a parameter text kept, every enum / required / default untouched, and `full` giving
+the spec's text."""
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from mcp import types
-from openapi_support import GENERIC_SPECS
+from openapi_support import GENERIC_SPECS, json_body, one_tool
 
 from ozon_mcp.adapters.mcp.server import to_mcp_tool
 from ozon_mcp.adapters.mcp.status import AUTH_STATUS_TOOL
-from ozon_mcp.adapters.openapi import LoadedSpec, OperationTool, build_tools, load_spec
+from ozon_mcp.adapters.openapi import LoadedSpec, OperationTool, build_tools, load_spec, phrasebook
 from ozon_mcp.adapters.openapi.descriptions import (
     CUT_MARK,
     describe_tools,
@@ -118,10 +122,11 @@ def test_report_tools_keep_the_workflow_in_one_line(lean: list[OperationTool]) -
         "SearchPromoOrdersReportSubmitRequest",
     ):
         description = by_name[name].description
-        assert "Асинхронно: ответ — UUID отчёта, статус — `StatisticsCheck`" in description, name
-        assert "`DownloadStatistics`" in description
+        assert "Асинхронно: вернёт UUID для StatisticsCheck и DownloadStatistics" in description, (
+            name
+        )
         assert "асинхронный" not in description
-    assert "`dateFrom`/`dateTo`" in by_name["SubmitRequest"].description
+    assert "(при всех четырёх - dateFrom/dateTo)" in by_name["SubmitRequest"].description
 
 
 def test_lean_text_removes_repetition_only() -> None:
@@ -129,8 +134,10 @@ def test_lean_text_removes_repetition_only() -> None:
     assert lean_text("Optional.") == ""
     assert (
         lean_text("Тип:\n- `DATE` — по дням;\n- `WEEK` — по неделям.")
-        == "Тип: • `DATE` — по дням; • `WEEK` — по неделям."
+        == "Тип: DATE - по дням; WEEK - по неделям."
     )
+    # An item without punctuation of its own still ends where the next one starts.
+    assert lean_text("Поля:\n- `a`\n- `b c`") == "Поля: a; `b c`"
     assert lean_text("См. [документацию](https://docs.example.com/x) <br> далее") == (
         "См. документацию далее"
     )
@@ -138,15 +145,18 @@ def test_lean_text_removes_repetition_only() -> None:
         "Бюджет. Единица измерения — одна миллионная доля рубля, округляется до\nкопеек. "
         "Например, значение `1 000 000` в параметре равно 1 рублю."
     )
-    assert (
-        lean_text(money)
-        == "Бюджет. В миллионных долях рубля (`1000000` = 1 ₽), округляется до копеек."
-    )
+    assert lean_text(money) == "Бюджет. В микрорублях (1000000 = 1 ₽, до копеек)."
     json_hint = (
         "Формат отчёта — CSV.\n\nЧтобы запросить отчёт в формате JSON, добавьте в адрес метода "
         "`/json` и отправьте запрос по адресу `/api/client/statistics/json`."
     )
-    assert lean_text(json_hint) == "Формат отчёта — CSV."
+    assert lean_text(json_hint) == "Формат отчёта - CSV."
+    # An example of a layout the text has named, and "идентификатор" for which "ID" says it.
+    assert lean_text("Дата в формате ГГГГ-ММ-ДД. Например: `2019-02-10`.") == (
+        "Дата в формате ГГГГ-ММ-ДД."
+    )
+    assert lean_text("Список идентификаторов товаров.") == "ID товаров."
+    assert lean_text("Пример: `2019-02-10`.") == "Пример: 2019-02-10."  # no layout named
 
 
 def test_leading_sentences_keep_whole_sentences_and_mark_the_cut() -> None:
@@ -175,3 +185,135 @@ def test_lean_mode_on_other_vendors_specs_changes_prose_only(path: Path) -> None
                 assert str(schema.get("description", "")).strip(), f"{short.name}.{name}"
         short.check_schemas()
     assert tools_list_bytes(lean) <= tools_list_bytes(full)
+    for where, _node, short_text, long_text in _parameter_texts(lean, full):
+        assert CUT_MARK not in short_text or CUT_MARK in long_text, where
+
+
+def _described(lean: Any, full: Any, path: str = "") -> Iterator[tuple[str, Any, Any]]:
+    """(path, lean node, full node) for every schema node the spec describes."""
+    if isinstance(full, dict):
+        if isinstance(full.get("description"), str):
+            yield path, lean, full
+        for key, value in full.items():
+            if key not in ("enum", "const", "default", "examples", "description"):
+                yield from _described(lean[key], value, f"{path}.{key}")
+    elif isinstance(full, list):
+        for index, item in enumerate(full):
+            yield from _described(lean[index], item, f"{path}[{index}]")
+
+
+def _parameter_texts(
+    lean: list[OperationTool], full: list[OperationTool]
+) -> Iterator[tuple[str, Any, str, str]]:
+    """(tool.path, full schema node, lean text, full text) of every described schema node."""
+    for short, long in zip(lean, full, strict=True):
+        for path, lean_node, full_node in _described(short.input_schema, long.input_schema):
+            short_text = str(lean_node.get("description", ""))
+            yield f"{short.name}{path}", full_node, short_text, full_node["description"]
+
+
+def test_no_parameter_description_is_cut(
+    lean: list[OperationTool], full: list[OperationTool]
+) -> None:
+    texts = list(_parameter_texts(lean, full))
+    assert len(texts) >= 100
+    for where, _node, short, _long in texts:
+        assert CUT_MARK not in short, where
+
+
+# An enum item of the spec's text: "- `VALUE` — meaning" (a struck-through value too).
+_ENUM_ITEM = re.compile(r"^\s*[-*]\s+(?:~~)?`([A-Z][A-Z0-9_]*)`(?:~~)?\s+—\s+(\S.*)$", re.M)
+_SHARED_PREFIX = re.compile(r"\(([A-Z][A-Z0-9]*_(?:[A-Z0-9]+_)*)\*\)")
+
+
+def _as_named(value: str, lean_text: str) -> str:
+    """How the lean text names `value`: whole, or after a "(PREFIX*)" note without the prefix."""
+    for prefix in _SHARED_PREFIX.findall(lean_text):
+        if value.startswith(prefix):
+            return value[len(prefix) :]
+    return value
+
+
+def test_every_enum_value_the_spec_explains_keeps_its_meaning(
+    lean: list[OperationTool], full: list[OperationTool]
+) -> None:
+    """Derived from the spec: each "`VALUE` — meaning" item of a parameter text is still in the
+    lean text as the value (whole or after its "(PREFIX*)" note) followed by a meaning."""
+    explained = 0
+    for where, _node, short, long in _parameter_texts(lean, full):
+        for value, _meaning in _ENUM_ITEM.findall(long):
+            named = _as_named(value, short)
+            item = re.compile(rf"(?<![\w*]){re.escape(named)}(?!\w)[^;.:]{{0,12}} - \w")
+            assert item.search(short), f"{where}: {value} lost its meaning in {short!r}"
+            explained += 1
+    assert explained >= 50
+
+
+# Code spans and numbers of a parameter text ("`dateFrom`", "`0`", "62", "1 000 000").
+_LITERAL = re.compile(r"`([^`]+)`|(?<![\w.])(\d(?:[\d ]*\d)?)(?!\w)")
+
+
+def _literals_kept_from(long: str, schema: dict[str, Any]) -> Iterator[str]:
+    """The literals of `long` lean mode must keep, as the lean text spells them: numbers
+    without thousands spaces, "ID" for "идентификатор". Left out: a date example of a layout
+    the text names, and "RFC 3339" where the schema's `format: date-time` says it."""
+    examples = set(phrasebook.DATE_EXAMPLE.findall(long)) if "ГГГГ-ММ-ДД" in long else set()
+    for match in _LITERAL.finditer(long):
+        code, number = match.groups()
+        if number is not None:
+            if number == "3339" and schema.get("format") == "date-time":
+                continue
+            yield number.replace(" ", "")
+        elif re.fullmatch(r"\d[\d ]*", code):
+            yield code.replace(" ", "")
+        elif not any(f"`{code}`" in example for example in examples):
+            yield code.replace("идентификатор", "ID")
+
+
+def test_every_literal_and_number_of_a_parameter_text_is_kept(
+    lean: list[OperationTool], full: list[OperationTool]
+) -> None:
+    """Derived from the spec: every field name, value and number a parameter text states (the
+    limits, the units, the fields it refers to) is still in the lean text."""
+    checked = 0
+    for where, node, short, long in _parameter_texts(lean, full):
+        prefixes = _SHARED_PREFIX.findall(short)
+        spelled = short + " " + " ".join(p + w for p in prefixes for w in re.findall(r"\w+", short))
+        for literal in _literals_kept_from(long, node):
+            assert literal in spelled, f"{where}: {literal!r} lost from {short!r}"
+            checked += 1
+    assert checked >= 100
+
+
+def test_every_phrasebook_entry_shortens_the_ozon_text(
+    ozon_spec: LoadedSpec, lean: list[OperationTool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No entry is dead: without any one of them the bundled spec's lean tools/list is longer
+    (a changed spec text that an entry no longer matches shows up here)."""
+    size = tools_list_bytes(lean)
+    entries = phrasebook.OZON_PHRASES
+    for index, (pattern, _replacement) in enumerate(entries):
+        monkeypatch.setattr(phrasebook, "OZON_PHRASES", entries[:index] + entries[index + 1 :])
+        without = tools_list_bytes(published(ozon_spec, "lean"))
+        assert without > size, pattern.pattern
+    assert len(entries) >= 20
+
+
+def _lean_property(description: str, enum: list[str]) -> dict[str, Any]:
+    """The lean schema of one enum argument (a JSON body property) of a one-operation spec."""
+    argument = {"type": "string", "enum": enum, "description": description}
+    body = json_body({"type": "object", "properties": {"p": argument}})
+    tool = one_tool({"operationId": "op", "requestBody": body})
+    lean_schema: dict[str, Any] = describe_tools([tool], "lean")[0].input_schema
+    return dict(lean_schema["properties"]["p"])
+
+
+def test_a_shared_enum_prefix_is_said_once_and_the_schema_keeps_the_values() -> None:
+    colours = ["COLOUR_RED", "COLOUR_DARK_GREEN"]
+    listed = "Цвет:\n- `COLOUR_RED` — красный;\n- `COLOUR_DARK_GREEN` — тёмно-зелёный."
+    argument = _lean_property(listed, colours)
+    assert argument["description"] == "Цвет (COLOUR_*): RED - красный; DARK_GREEN - тёмно-зелёный."
+    assert argument["enum"] == colours
+    # Not worth a note: a prefix shorter than a word, or a text naming one value only.
+    assert _lean_property("`AB_X` or `AB_Y`.", ["AB_X", "AB_Y"])["description"] == "AB_X or AB_Y."
+    assert _lean_property("Default `COLOUR_RED`.", colours)["description"] == "Default COLOUR_RED."
