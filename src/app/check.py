@@ -57,10 +57,15 @@ def run_check(
     if problems:
         report.fail("configuration", "; ".join(problems))
         return EXIT_CONFIG
+    container = (container_factory or (lambda s: Container(settings=s)))(settings)
+    scrub_logs_with(container.scrubber())
+    try:
+        container.tls_context()  # SSL_CERT_FILE/SSL_CERT_DIR that cannot be loaded
+    except ConfigurationError as exc:
+        report.fail("configuration", str(exc))
+        return EXIT_CONFIG
     spec_problem: tuple[str, int] | None = None
     try:
-        container = (container_factory or (lambda s: Container(settings=s)))(settings)
-        scrub_logs_with(container.scrubber())
         tools = container.tools()
         for tool in tools:
             tool.check_schemas()  # the server defers this to each tool's first call

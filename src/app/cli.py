@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ozon_mcp.app.report_command import add_report_parser
-from ozon_mcp.app.settings import Settings, SettingsError, load_settings, report_problems
+from ozon_mcp.app.tls_warmup import TlsContextInAdvance
 from ozon_mcp.app.version import package_version
+
+if TYPE_CHECKING:
+    from ozon_mcp.app.settings import Settings
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -72,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_common(check)
 
+    from ozon_mcp.app.report_command import add_report_parser
+
     _add_common(add_report_parser(commands))
 
     tools = commands.add_parser(
@@ -96,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _settings_from(args: argparse.Namespace) -> Settings:
+    from ozon_mcp.app.settings import load_settings
+
     overrides: dict[str, Any] = {
         "openapi_spec": getattr(args, "spec", None),
         "log_level": getattr(args, "log_level", None),
@@ -113,6 +119,10 @@ def main(argv: list[str] | None = None) -> int:
         from ozon_mcp.adapters.emulator.cli import main as emulator_main
 
         return emulator_main(arguments[1:], prog="ozon-mcp emulator")
+    # Started before the imports below, which it overlaps (see `tls_warmup`).
+    tls = TlsContextInAdvance() if arguments[:1] == ["serve"] else None
+    from ozon_mcp.app.settings import SettingsError, report_problems
+
     args = build_parser().parse_args(arguments)
     if args.command == "demo":
         from ozon_mcp.app.demo import run_demo
@@ -138,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
             port=args.port,
             allow_unauthenticated=args.allow_unauthenticated,
             stateless=args.stateless,
+            tls=tls,
         )
     if args.command == "report":
         from ozon_mcp.app.report_command import run_report

@@ -9,9 +9,9 @@ import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 import anyio
-import httpx2
 from dependency_injector import containers, providers
 
 from ozon_mcp.adapters.auth import (
@@ -21,7 +21,6 @@ from ozon_mcp.adapters.auth import (
 )
 from ozon_mcp.adapters.auth.redaction import Scrubber
 from ozon_mcp.adapters.mcp.call_log import CallLog
-from ozon_mcp.adapters.mcp.metrics import ServiceMetrics
 from ozon_mcp.adapters.mcp.observability import InstrumentedToolRouter, InstrumentedUpstreamClient
 from ozon_mcp.adapters.mcp.request_budget import RequestBudget
 from ozon_mcp.adapters.mcp.resources import ReportResources
@@ -42,6 +41,7 @@ from ozon_mcp.app.credentials_wiring import (
 )
 from ozon_mcp.app.report_wiring import make_report_engine, make_report_tool
 from ozon_mcp.app.settings import Settings
+from ozon_mcp.app.tls_warmup import verifying_context
 from ozon_mcp.app.token_sharing import redis_sharing_for, token_cache_for, token_endpoint_for
 from ozon_mcp.app.version import package_version
 from ozon_mcp.app.wording import ENV_NAMES
@@ -49,7 +49,18 @@ from ozon_mcp.domain.clock import SystemClock
 from ozon_mcp.domain.lifetime import LifetimeRules
 from ozon_mcp.domain.retry import RetryPolicy
 
+if TYPE_CHECKING:
+    from ozon_mcp.adapters.mcp.metrics import BudgetSource, ServiceMetrics, StatsSource
+
 log = logging.getLogger("ozon_mcp.container")
+
+
+def make_service_metrics(token_stats: StatsSource, budget: BudgetSource) -> ServiceMetrics:
+    """The Prometheus metrics; prometheus-client is imported only by a server that publishes
+    them (`serve --transport http`), not by every stdio start."""
+    from ozon_mcp.adapters.mcp.metrics import ServiceMetrics
+
+    return ServiceMetrics(token_stats=token_stats, budget=budget)
 
 
 def make_scrubber(settings: Settings) -> Scrubber:
@@ -135,7 +146,7 @@ class Container(containers.DeclarativeContainer):
     profile = providers.Singleton(resolve_profile, settings, spec, tools)
     endpoint_config = providers.Singleton(profile_endpoint_config, settings, profile)
     # One verifying TLS context for both HTTP clients: loading the CA bundle costs 20-60 ms.
-    tls_context = providers.Singleton(httpx2.create_ssl_context)
+    tls_context = providers.Singleton(verifying_context)
     scrubber = providers.Singleton(make_scrubber, settings)
     http_token_endpoint = providers.Singleton(
         HttpTokenEndpoint, endpoint_config, clock=clock, tls=tls_context, scrubber=scrubber
@@ -198,7 +209,7 @@ class Container(containers.DeclarativeContainer):
     )
     # Per-container Prometheus registry, with the daily request budget.
     service_metrics = providers.Singleton(
-        ServiceMetrics,
+        make_service_metrics,
         token_stats=providers.Callable(token_stats_source, active_token_provider),
         budget=request_budget.provided.figures,
     )
