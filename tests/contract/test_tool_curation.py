@@ -64,7 +64,7 @@ async def test_descriptions_full_restores_the_spec_text(emulator: EmulatorHandle
     assert lean["SubmitRequest"].title is None
     assert full["SubmitRequest"].title == "Статистика по кампании"
     assert "Performance API асинхронный" in (full["SubmitRequest"].description or "")
-    assert "Асинхронно:" in (lean["SubmitRequest"].description or "")
+    assert "Вернёт UUID для StatisticsCheck" in (lean["SubmitRequest"].description or "")
     assert len(json.dumps([t.model_dump(mode="json") for t in lean.values()])) < len(
         json.dumps([t.model_dump(mode="json") for t in full.values()])
     )
