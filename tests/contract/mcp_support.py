@@ -7,6 +7,8 @@
 - `recording_upstream()`: a loopback HTTP server that records every request byte for byte
   (the emulator's request log has no bodies) and answers `{"ok": true}`.
 - `free_port()`, `closed_port_url()`, `subprocess_env(...)`, `result_text(...)`.
+- `effective_hints(annotations)`: a tool's hints as an MCP client reads them (MCP's defaults
+  for those left out).
 - `run_cli(args, cwd, env)`: `python -m ozon_mcp.app.cli ARGS` as a user runs it;
   `run_captured(command, cwd, env, timeout=...)`: any command the same way, with a raw env.
 """
@@ -29,7 +31,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from mcp import Client
-from mcp.types import CallToolResult, TextContent
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import SecretStr
 
 from ozon_mcp.adapters.emulator import EmulatorHandle
@@ -52,6 +54,29 @@ def emulator_settings(emulator: EmulatorHandle, **overrides: Any) -> Settings:
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+# MCP's defaults for a hint a tool leaves out (ToolAnnotations in the MCP specification),
+# written out here so that a wrong default in the code under test cannot hide itself.
+MCP_HINT_DEFAULTS = {
+    "readOnlyHint": False,
+    "destructiveHint": True,
+    "idempotentHint": False,
+    "openWorldHint": True,
+}
+
+
+def effective_hints(annotations: ToolAnnotations | None) -> dict[str, bool]:
+    """The hints of a listed tool as an MCP client reads them: each value given, else MCP's
+    default; destructive/idempotent only for a tool that is not read-only (MCP defines them
+    for writes only)."""
+    given = annotations.model_dump(by_alias=True, exclude_none=True) if annotations else {}
+    effective = {
+        name: bool(given.get(name, default)) for name, default in MCP_HINT_DEFAULTS.items()
+    }
+    if effective["readOnlyHint"]:
+        del effective["destructiveHint"], effective["idempotentHint"]
+    return effective
 
 
 def result_text(result: CallToolResult) -> str:

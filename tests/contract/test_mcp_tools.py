@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 from mcp.types import Tool
-from mcp_support import emulator_settings, mcp_session, result_text
+from mcp_support import effective_hints, emulator_settings, mcp_session, result_text
 
 from ozon_mcp.adapters.emulator import EmulatorHandle
 from ozon_mcp.adapters.openapi.ozon_profile import OZON_OPERATIONS
@@ -85,19 +85,26 @@ async def test_annotations_follow_the_reviewed_ozon_table(
     destructive = set()
     for name, (_method, operation) in operations.items():
         annotations = tools[name].annotations
-        assert annotations is not None, name
-        expected = OZON_OPERATIONS[name].annotations().as_mcp()
-        assert annotations.model_dump(by_alias=True, exclude_none=True) == expected, name
-        if annotations.destructive_hint:
+        reviewed = OZON_OPERATIONS[name].annotations()
+        # Only the hints that differ from MCP's defaults are sent ...
+        sent = annotations.model_dump(by_alias=True, exclude_none=True) if annotations else {}
+        assert sent == reviewed.as_mcp(), name
+        # ... and a client reading them (defaults for the rest) gets the whole table row.
+        hints = effective_hints(annotations)
+        assert hints["readOnlyHint"] is reviewed.read_only, name
+        assert hints["openWorldHint"] is True, name
+        if not reviewed.read_only:
+            assert hints["destructiveHint"] is reviewed.destructive, name
+            assert hints["idempotentHint"] is reviewed.idempotent, name
+        if hints.get("destructiveHint"):
             destructive.add(name)
         if operation.get("summary"):  # lean descriptions start with it (no separate title)
             assert operation["summary"].strip()[:10] in (tools[name].description or ""), name
     assert {"DeactivateCampaign", "DeleteProducts"} <= destructive
     assert "ActivateCampaign" not in destructive  # "activate" contains no destructive word
-    assert tools["ExternalCampaign_GetCPOMinBids"].annotations.read_only_hint is True  # type: ignore[union-attr]
+    assert effective_hints(tools["ExternalCampaign_GetCPOMinBids"].annotations)["readOnlyHint"]
     status = tools["auth_status"]
-    assert status.annotations is not None
-    assert status.annotations.read_only_hint is True
+    assert effective_hints(status.annotations) == {"readOnlyHint": True, "openWorldHint": False}
     assert status.input_schema.get("properties", {}) == {}
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from mcp import MCPError
-from mcp_support import emulator_settings, mcp_session, result_text, run_cli
+from mcp_support import effective_hints, emulator_settings, mcp_session, result_text, run_cli
 from test_cli_commands import EXIT_CONFIG
 
 from ozon_mcp.adapters.emulator import EmulatorHandle
@@ -30,10 +30,8 @@ async def test_read_only_mode_lists_and_serves_only_safe_tools(emulator: Emulato
     assert "auth_status" in listed
     assert "DeactivateCampaign" not in listed
     assert "GetVendorTag" not in listed
-    assert listed["SubmitRequest"].annotations is not None
-    assert listed["SubmitRequest"].annotations.read_only_hint is False
-    assert listed["ExternalCampaign_GetCPOMinBids"].annotations is not None
-    assert listed["ExternalCampaign_GetCPOMinBids"].annotations.read_only_hint is True
+    assert effective_hints(listed["SubmitRequest"].annotations)["readOnlyHint"] is False
+    assert effective_hints(listed["ExternalCampaign_GetCPOMinBids"].annotations)["readOnlyHint"]
     assert not limits.is_error, result_text(limits)
     assert refused
     assert not [r for r in emulator.control.requests if r.operation_id == "DeactivateCampaign"]
@@ -66,7 +64,7 @@ async def test_descriptions_full_restores_the_spec_text(emulator: EmulatorHandle
     assert lean["SubmitRequest"].title is None
     assert full["SubmitRequest"].title == "Статистика по кампании"
     assert "Performance API асинхронный" in (full["SubmitRequest"].description or "")
-    assert "Асинхронно:" in (lean["SubmitRequest"].description or "")
+    assert "Вернёт UUID для StatisticsCheck" in (lean["SubmitRequest"].description or "")
     assert len(json.dumps([t.model_dump(mode="json") for t in lean.values()])) < len(
         json.dumps([t.model_dump(mode="json") for t in full.values()])
     )

@@ -121,13 +121,8 @@ class ReportTool:
                 "CSV as a resource."
             ),
             input_schema=self.input_schema,
-            annotations=types.ToolAnnotations(
-                title="Campaign statistics report",
-                read_only_hint=True,
-                destructive_hint=False,
-                idempotent_hint=True,
-                open_world_hint=True,
-            ),
+            # Only the hints that differ from MCP's defaults (`OperationAnnotations.as_mcp`).
+            annotations=types.ToolAnnotations(read_only_hint=True),
         )
 
     async def call(

@@ -66,14 +66,16 @@ def unknown_tool(name: str) -> MCPError:
 
 def to_mcp_tool(tool: OperationTool) -> types.Tool:
     """The wire description of one operation tool."""
+    # Only the hints that differ from MCP's defaults (none: no annotations at all); every
+    # agent pays for the tools/list bytes.
+    hints = tool.annotations.as_mcp()
     return types.Tool(
         name=tool.name,
         title=tool.title,
         description=tool.description,
         input_schema=dict(tool.input_schema),
         output_schema=dict(tool.output_schema) if tool.output_schema else None,
-        # Only the hints that differ from MCP's defaults: every agent pays for tools/list bytes.
-        annotations=types.ToolAnnotations.model_validate(tool.annotations.as_mcp()),
+        annotations=types.ToolAnnotations.model_validate(hints) if hints else None,
     )
 
 

@@ -17,13 +17,9 @@ AUTH_STATUS_TOOL = types.Tool(
         "budget (used, remaining, when it resets). Never shows the token."
     ),
     input_schema={"type": "object", "properties": {}, "additionalProperties": False},
-    annotations=types.ToolAnnotations(
-        title="Authentication status",
-        read_only_hint=True,
-        destructive_hint=False,
-        idempotent_hint=True,
-        open_world_hint=False,
-    ),
+    # Only the hints that differ from MCP's defaults (`OperationAnnotations.as_mcp` says why);
+    # the title is the tool's own.
+    annotations=types.ToolAnnotations(read_only_hint=True, open_world_hint=False),
 )
 
 

@@ -2,7 +2,7 @@
 
 An agent pays for the whole tools/list on every turn (the Ozon spec's full text is 63 KB, most
 of it Russian prose at two bytes a character). Lean mode, the default, cuts repetition, not
-information, from every schema `description` (the arguments and what they contain):
+information, from every `description`, the tool's own and those of its arguments:
 
 - the spec's boilerplate goes: "optional field" under fields the schema marks optional,
   hints at `/json` variants that are not tools, links to example archives, a date example
@@ -10,25 +10,29 @@ information, from every schema `description` (the arguments and what they contai
   "(uint64, as digits)" note where the schema's `pattern` says it;
 - the layout is folded onto one line (lists run on, `;` between items), with plain dashes and
   no backticks around a single identifier (typography that costs bytes and says nothing);
-- the sentences the Ozon spec repeats at length across operations, and enum items that repeat
-  their introduction, are said shortly (`phrasebook.OZON_PHRASES`: every condition, default,
-  limit, unit, field, value and meaning kept); "идентификатор" becomes "ID";
+- the sentences the Ozon spec repeats at length across operations (the asynchronous report
+  workflow becomes "Вернёт UUID для StatisticsCheck и DownloadStatistics.", the period rule
+  one line), a tool's "Метод для ..." sentence that repeats its summary, enum items that
+  repeat their introduction: all said shortly (`phrasebook.OZON_PHRASES`: every condition,
+  default, limit, side effect, unit, field, value and meaning kept); "идентификатор" is "ID";
 - enum values that share a prefix of a word or more are named once with it
-  ("Состояние (CAMPAIGN_STATE_*): RUNNING - ..."); the schema's `enum` keeps them whole.
+  ("Состояние (CAMPAIGN_STATE_*): RUNNING - ..."); the schema's `enum` keeps them whole;
+- a long text said again word for word in the same tool's arguments points to the argument
+  that says it ("Как в createCampaign.autopilotStrategy.").
 
-Nothing of a parameter text is cut: every enum value the spec explains keeps its meaning, and
-enum values, defaults, formats, patterns and `required` in the schemas are never touched.
-A tool's own description keeps its summary and workflow lines (the "the API is asynchronous"
-paragraph of each report tool becomes one line naming the status and download tools; the
-period rule one line); its further sentences (report columns, per-request limits) are left
-out, marked with "…" (`LEAN_TOOL_BYTES` of them are kept). The title goes: the description
-starts with the same summary.
+Nothing is cut, with one exception: `ANSWER_CONTENTS`, what a tool's answer holds (the columns
+of the Ozon reports, the limits GetLimitsList lists, the download's format header), which the
+answer says itself when it comes. Every limit, default and side effect stays (per-request
+limits, the 7-day default period, UpdateProducts overwriting stop words, ...); enum values,
+defaults, formats, patterns and `required` in the schemas are never touched. The title goes:
+the description starts with the same summary.
 
 `OZON_MCP_DESCRIPTIONS=full` publishes the spec's text as it is, titles included.
 """
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Sequence
 from dataclasses import replace
@@ -39,8 +43,6 @@ from ozon_mcp.adapters.openapi.tools import OperationTool
 
 DescriptionMode = Literal["lean", "full"]
 DESCRIPTION_MODES: tuple[DescriptionMode, ...] = ("lean", "full")
-LEAN_TOOL_BYTES = 0  # besides the summary and the workflow lines
-CUT_MARK = "…"
 # Shorter common prefixes of enum values are not worth the "(PREFIX*)" note.
 _MIN_ENUM_PREFIX = 6
 
@@ -61,11 +63,6 @@ _REDUNDANT = [
     re.compile(r"(?:^|\n)\[Подробнее[^\]]*\]\([^)]*\)"),
 ]
 
-ASYNC_HINT = "Асинхронно:"
-PERIOD_HINT = "Период:"
-# Rephrased lines that tell an agent how to use the tool: kept whatever the length limit.
-_WORKFLOW_PREFIXES = (ASYNC_HINT, PERIOD_HINT)
-
 # The same explanation repeated across operations, said once, briefly, with every fact kept.
 _REPHRASED = [
     (
@@ -76,7 +73,7 @@ _REPHRASED = [
             r"(?: в формате (\w+))? \((`[^`]+`)\)\."
         ),
         lambda m: (
-            f"{ASYNC_HINT} вернёт UUID для {m.group(1)} и {m.group(3)}"
+            f"Вернёт UUID для {m.group(1)} и {m.group(3)}"
             f"{' (' + m.group(2) + ')' if m.group(2) else ''}."
         ),
     ),
@@ -93,28 +90,52 @@ _REPHRASED = [
             r"`dateFrom` и `dateTo`\. Если заполнены все\s+четыре поля, в ответе будет "
             r"статистика по временному промежутку из полей `dateFrom` и `dateTo`\."
         ),
-        lambda _m: (
-            f"{PERIOD_HINT} `from`/`to` или `dateFrom`/`dateTo` (при всех четырёх — "
-            "`dateFrom`/`dateTo`)."
-        ),
+        lambda _m: "Период: `dateFrom`/`dateTo`, иначе `from`/`to`.",
     ),
 ]
+
+# What a tool's answer holds, which the answer itself says when it comes (the CSV header names
+# the columns, the response its fields and its `content-type`): the one thing lean mode leaves
+# out of the Ozon tool descriptions, so that the 40 tools fit in 30 KB with every fact an agent
+# needs to choose and call them. Matched against the folded text (before it is rephrased).
+ANSWER_CONTENTS = (
+    # The report columns (8 report tools).
+    re.compile(r"(?:^|\s)Отчёт содержит: [^.]+\."),
+    # GetLimitsList: which limits the answer lists.
+    re.compile(
+        r" Вы можете получить лимиты ставок по инструментам: Оплата за заказ: Минимальная и "
+        r"максимальная ставка для инструмента\. Минимальные ставки за заказ для некоторых "
+        r"категорий товаров\. Спецразмещение и Оплата за клик: Минимальная и максимальная "
+        r"ставка за клик\. Минимальные ставки за клик для некоторых категорий товаров\."
+    ),
+    # DownloadStatistics: the format of the file (each report tool's `campaigns` text says
+    # when it is CSV and when ZIP).
+    re.compile(
+        r" Формат отчёта в заголовке ответа указан в поле `content-type`\. Формат зависит от "
+        r"того, сколько кампаний в поле `campaigns` исходного запроса: .*? Имя файла вида "
+        r"`[^`]+`\."
+    ),
+    # CreateProductCampaignCPCV2: where the answer holds the new campaign's ID.
+    re.compile(
+        r" При успешном выполнении запроса в поле `campaignId` ответа будет идентификатор "
+        r"созданной кампании\."
+    ),
+)
 
 _MARKDOWN_LINK = re.compile(r"\[([^\[\]]+)\]\((?:https?://)[^()\s]+\)")
 _HTML_BREAK = re.compile(r"\s*<br\s*/?>\s*", re.IGNORECASE)
 _LIST_ITEM = re.compile(r"\n[ \t]*[-*][ \t]+")
 _SPACES = re.compile(r"\s+")
 _ITEM_ENDS = frozenset(".,;:!?")
-# After a sentence or a list item.
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?;])\s+")
 _HTML_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 
 
-def lean_text(text: str) -> str:
+def lean_text(text: str, omit: Sequence[re.Pattern[str]] = ()) -> str:
     """`text` with the known repetition removed and the layout folded onto one line.
 
     List items become `; `-separated (their order and words kept); whitespace runs become one
-    space; markdown links keep their text.
+    space; markdown links keep their text. `omit`: sentences to leave out, matched against the
+    folded text before it is rephrased.
     """
     for pattern in _REDUNDANT:
         text = pattern.sub("", text)
@@ -122,9 +143,11 @@ def lean_text(text: str) -> str:
         text = pattern.sub(replacement, text)
     text = _MARKDOWN_LINK.sub(r"\1", text)
     text = _HTML_BREAK.sub(" ", text)
-    text = _HTML_TAG.sub(" ", text)
-    text = _fold_lists("\n" + text.strip())
-    return plain_typography(rephrase(_SPACES.sub(" ", text).strip(" ;")))
+    text = html.unescape(_HTML_TAG.sub(" ", text))  # "2&nbsp;000" is "2 000"
+    text = _SPACES.sub(" ", _fold_lists("\n" + text.strip())).strip(" ;")
+    for pattern in omit:
+        text = pattern.sub("", text)
+    return plain_typography(rephrase(text))
 
 
 def _fold_lists(text: str) -> str:
@@ -140,39 +163,20 @@ def _fold_lists(text: str) -> str:
     return folded
 
 
-def _size(text: str) -> int:
-    return len(text.encode("utf-8"))
+def lean_tool_description(description: str) -> str:
+    """A tool description without its repetition and `ANSWER_CONTENTS`, nothing else cut.
 
-
-def leading_sentences(text: str, limit: int) -> str:
-    """The whole sentences of `text` that fit in `limit` UTF-8 bytes, then "…" if any were cut.
-
-    A first sentence longer than the limit is cut at a word boundary.
+    The summary (the first paragraph, the title of full mode) gets a full stop when sentences
+    follow it, so that they read apart from it.
     """
-    if _size(text) <= limit:
-        return text
-    kept = ""
-    for sentence in _SENTENCE_BREAK.split(text):
-        candidate = f"{kept} {sentence}".strip()
-        if _size(candidate) > limit:
-            break
-        kept = candidate
-    if not kept:
-        head = text.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
-        kept = head.rsplit(" ", 1)[0] if " " in head else head
-    return f"{kept.rstrip(' •')} {CUT_MARK}".lstrip()
-
-
-def lean_tool_description(description: str, limit: int = LEAN_TOOL_BYTES) -> str:
-    """The summary (first paragraph), the workflow lines, and leading sentences up to `limit`."""
     summary, _, details = description.strip().partition("\n\n")
-    sentences = _SENTENCE_BREAK.split(lean_text(details)) if details else []
-    workflow = [s for s in sentences if s.startswith(_WORKFLOW_PREFIXES)]
-    others = " ".join(s for s in sentences if not s.startswith(_WORKFLOW_PREFIXES))
-    parts = [lean_text(summary), *workflow]
-    if others:
-        parts.append(leading_sentences(others, limit))
-    return " ".join(part for part in parts if part)
+    lean_summary = lean_text(summary)
+    if not details.strip():
+        return lean_summary
+    if summary.rstrip()[-1:] not in _ITEM_ENDS:
+        summary = summary.rstrip() + "."
+    text = lean_text(f"{summary}\n\n{details}", omit=ANSWER_CONTENTS)
+    return lean_summary if text == f"{lean_summary}." else text
 
 
 def lean_parameter_description(description: str) -> str:
@@ -187,7 +191,7 @@ def lean_tools(tools: Sequence[OperationTool]) -> list[OperationTool]:
             tool,
             title=None,
             description=lean_tool_description(tool.description) or tool.description,
-            input_schema=_lean_schema(tool.input_schema),
+            input_schema=said_once(_lean_schema(tool.input_schema)),
             output_schema=(
                 _lean_schema(tool.output_schema, top=False) if tool.output_schema else None
             ),
@@ -230,6 +234,44 @@ def _lean_schema(node: Any, *, top: bool = True) -> Any:
         else:
             result[key] = _lean_schema(value, top=False)
     return result
+
+
+# A long text said again in the same tool's arguments points to where it was said first.
+SAID_ONCE_MIN_BYTES = 100
+_CYRILLIC = re.compile(r"[А-Яа-яЁё]")
+
+
+def same_as(path: str, text: str) -> str:
+    """The reference to the argument at `path` whose description is `text`, in its language."""
+    return f"Как в {path}." if _CYRILLIC.search(text) else f"Same as {path}."
+
+
+def said_once(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` (a leaned input schema, changed in place) with each description of at least
+    `SAID_ONCE_MIN_BYTES` that an earlier argument of the tool has word for word replaced by a
+    reference to that argument ("Как в createCampaign.autopilotStrategy."). Paths name the
+    properties, "[]" the items of an array."""
+    first: dict[str, str] = {}
+
+    def visit(node: Any, path: str) -> None:
+        if not isinstance(node, dict):
+            return
+        text = node.get("description")
+        if path and isinstance(text, str) and _size(text) >= SAID_ONCE_MIN_BYTES:
+            if text in first:
+                node["description"] = same_as(first[text], text)
+            else:
+                first[text] = path
+        for name, child in (node.get("properties") or {}).items():
+            visit(child, f"{path}.{name}" if path else name)
+        visit(node.get("items"), f"{path}[]")
+
+    visit(schema, "")
+    return schema
+
+
+def _size(text: str) -> int:
+    return len(text.encode("utf-8"))
 
 
 def _lean_property(schema: Any, *, argument: bool) -> Any:

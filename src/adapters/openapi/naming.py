@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 MAX_NAME_LENGTH = 128  # SEP-986: tool names are [A-Za-z0-9._-]{1,128}
@@ -26,6 +27,12 @@ _READ_ONLY_METHODS = frozenset({"get", "head", "options"})
 _IDEMPOTENT_METHODS = frozenset({"get", "head", "options", "put", "delete"})
 
 
+# What MCP assumes for a hint a tool leaves out (ToolAnnotations in the MCP specification).
+MCP_HINT_DEFAULTS: Mapping[str, bool] = MappingProxyType(
+    {"readOnlyHint": False, "destructiveHint": True, "idempotentHint": False, "openWorldHint": True}
+)
+
+
 @dataclass(frozen=True)
 class OperationAnnotations:
     """MCP behaviour hints for a tool (the spec's `readOnlyHint`, `destructiveHint`, ...)."""
@@ -36,19 +43,20 @@ class OperationAnnotations:
     open_world: bool = True
 
     def as_mcp(self) -> dict[str, bool]:
-        """The hints under their MCP names.
+        """The hints under their MCP names, only those that differ from `MCP_HINT_DEFAULTS`.
 
-        Destructive/idempotent are given only for writes (MCP ignores them for read-only tools);
-        `openWorldHint` only when False, its MCP default being True. Every tools/list carries
-        these, so they stay small.
+        A hint left out means its MCP default, so nothing is lost, and every tools/list (which
+        an agent pays for on each turn) stays small: a read-only tool is `{"readOnlyHint":
+        true}`, a write that destroys nothing `{"destructiveHint": false}`, an idempotent
+        destructive write `{"idempotentHint": true}`. Destructive/idempotent are never given
+        for read-only tools: MCP defines them only for writes.
         """
         hints = {"readOnlyHint": self.read_only}
         if not self.read_only:
             hints["destructiveHint"] = self.destructive
             hints["idempotentHint"] = self.idempotent
-        if not self.open_world:
-            hints["openWorldHint"] = False
-        return hints
+        hints["openWorldHint"] = self.open_world
+        return {name: value for name, value in hints.items() if value != MCP_HINT_DEFAULTS[name]}
 
 
 def annotations_for(

@@ -1,12 +1,15 @@
-"""Shorter wordings for long parameter texts, every fact kept.
+"""Shorter wordings for long Ozon texts, every fact kept.
 
 The Ozon spec says the same things at length in many operations (the campaigns of a report,
-its period, the budget unit, what an empty field means) and repeats in each enum item what its
-introduction already said ("Тип группировки: `DATE` — группировка по дате"). Lean mode
-replaces those sentences, as they read once the layout is folded onto one line, with shorter
-ones that state the same facts: each condition, default, limit, unit, enum value with its
-meaning, and every field and value the text names. A sentence no entry matches stays as the
-spec wrote it, so another spec, or a changed Ozon text, loses nothing (it only stays longer).
+its period, the budget unit, what an empty field means, the per-request limits) and repeats in
+each enum item what its introduction already said ("Тип группировки: `DATE` — группировка по
+дате"), and in a tool's "Метод для ..." sentence what its summary says. Lean mode replaces
+those sentences, as they read once the layout is folded onto one line, with shorter ones that
+state the same facts: each condition, default, limit, side effect, unit, enum value with its
+meaning, and every field and value the text names. An entry that drops a sentence outright
+says why (the tool's arguments, its summary or its schema state it). A sentence no entry
+matches stays as the spec wrote it, so another spec, or a changed Ozon text, loses nothing (it
+only stays longer).
 
 `GENERIC_PHRASES` apply to any spec: an example that repeats a layout the text has just named,
 "Список" before a list of ids (the schema's `array` says it), and "идентификатор" (26 bytes in
@@ -180,8 +183,8 @@ OZON_PHRASES: tuple[tuple[re.Pattern[str], Replacement], ...] = (
             "кампанию нельзя изменить, можно только клонировать или создать новую."
         ),
         "Состояние кампании: `CAMPAIGN_STATE_RUNNING` — активна; "
-        "`CAMPAIGN_STATE_PLANNED` — сроки ещё не наступили; "
-        "`CAMPAIGN_STATE_STOPPED` — приостановлена: нет бюджета; "
+        "`CAMPAIGN_STATE_PLANNED` — ещё не началась; "
+        "`CAMPAIGN_STATE_STOPPED` — нет бюджета; "
         "`CAMPAIGN_STATE_INACTIVE` — остановлена владельцем; "
         "`CAMPAIGN_STATE_ARCHIVED` — в архиве; "
         "`CAMPAIGN_STATE_MODERATION_DRAFT` — изменена, не отправлена на модерацию; "
@@ -255,6 +258,140 @@ OZON_PHRASES: tuple[tuple[re.Pattern[str], Replacement], ...] = (
         r"Для расчёта при \1 кампании.",
     ),
     (_literal(", единица измерения — процент от цены товара."), ", % от цены товара."),
+    # Tool descriptions (after the summary and a full stop). "Метод для ..." repeats the
+    # summary: only what it adds is kept, and the summary still leads.
+    (
+        re.compile(
+            r"объектов в кампании\. Метод для получения списка продвигаемых объектов в "
+            r"кампаниях («[^»]+»), («[^»]+») и («[^»]+»)\. Чтобы получить товары в кампании "
+            r"(«[^»]+»), используйте (`\w+`)\."
+        ),
+        r"объектов в кампании (\1, \2, \3); для \4 - \5.",
+    ),
+    (
+        re.compile(
+            r"через (\w+)\. Метод для получения списка отчётов, которые сгенерированы через "
+            r"\1 ([^.]+)\."
+        ),
+        r"через \1 \2.",
+    ),
+    (
+        _literal("Отчёт по заказам. Метод для получения отчёта по заказам на баннеры."),
+        "Отчёт по заказам на баннеры.",
+    ),
+    (
+        _literal("Параметры кампании. Метод для изменения параметров кампании."),
+        "Параметры кампании: изменить.",
+    ),
+    (
+        _literal(
+            "Создать кампанию с оплатой за клики. Метод для создания товарной рекламной "
+            "кампании с оплатой за клики."
+        ),
+        "Создать кампанию с оплатой за клики (товарную).",
+    ),
+    (
+        re.compile(
+            r"Чтобы создать кампании со спецразмещением, в запросе укажите `([^`]+)` и `([^`]+)`\."
+        ),
+        r"Со спецразмещением: \1, \2.",
+    ),
+    (
+        re.compile(r"\. Метод для запуска формирования отчёта с аналитикой внешнего трафика\."),
+        ".",
+    ),
+    (
+        re.compile(r"\. Метод возвращает префикс для метки (\w+) по ID организации\."),
+        r": префикс метки \1 по ID организации.",
+    ),
+    (
+        _literal(
+            " Используйте метод, чтобы узнать минимальную ставку для одного или нескольких "
+            "товаров по SKU."
+        ),
+        "",  # the summary and the `array` of SKUs say it
+    ),
+    # The period arguments are the only ones of these tools: their own texts say it.
+    (
+        re.compile(
+            r" (?:В запросе укажите временной промежуток с помощью полей `\w+` и `\w+`|"
+            r"В параметрах запроса `\w+` и `\w+` укажите промежуток времени)\."
+        ),
+        "",
+    ),
+    # VendorStatisticsSubmitRequest: its `dateTo` text says the same.
+    (
+        re.compile(
+            r" Разница между (`\w+`) и `\w+` должна быть не больше трёх месяцев\. Если "
+            r"разница больше, отчёт сформируется за 3 месяца с даты, указанной в \1\."
+        ),
+        "",
+    ),
+    (
+        re.compile(
+            r" При успешном запросе ссылка на скачивание отчёта в формате (CSV) или (ZIP) "
+            r"появится в поле (`\w+`) при использовании метода «Статус отчета» \((`\w+`)\)\."
+        ),
+        r" Ссылка на готовый \1/\2 - и в \3 ответа \4.",
+    ),
+    # After the asynchronous workflow: the tool's `campaigns` text says when it is CSV (and
+    # when a ZIP of CSV files).
+    (re.compile(r"(DownloadStatistics`\.) Формат отчёта — CSV\."), r"\1"),
+    (_literal("Формат отчёта — CSV."), "CSV."),
+    (
+        re.compile(
+            r"Если в запросе не указаны значения полей (`\w+`) и (`\w+`), то в ответе будет "
+            r"статистика за последние (\d+) дней\."
+        ),
+        r"Без \1/\2 - за последние \3 дней.",
+    ),
+    (
+        re.compile(
+            r"(\d+) сентября (\d+) года метод будет отключён\. Теперь минимальный бюджет "
+            r"рассчитывается по формуле: (\d+) (\d+) рублей × (\d+) SKU ?\."
+        ),
+        r"Отключается \1 сентября \2; минимум теперь \3\4 ₽ × \5 SKU.",
+    ),
+    (
+        re.compile(
+            r"Этот метод перезаписывает список стоп-слов и фразы со ставками\. Исходные "
+            r"стоп-слова и фразы со ставками удаляются\. Чтобы обновить ставки в кампании с "
+            r"размещением в карточке товара, передайте значения параметров (`\w+`) и (`\w+`)\. "
+            r"Для кампаний с включённой автостратегией параметр \2 не учитывается\."
+        ),
+        r"Перезаписывает стоп-слова и фразы со ставками. В карточке товара - \1 и \2; с "
+        r"автостратегией \2 не учитывается.",
+    ),
+    (
+        re.compile(
+            r"В кампанию можно добавить не более (\d+) товаров\. \*\*Рекомендации по заполнению "
+            r"параметров для разных кампаний\*\*; Для добавления в кампанию товаров передайте "
+            r"значения параметров (`\w+`) и (`\w+`)\. Если параметр \3 не указан, "
+            r"автоматически задаётся конкурентная ставка\. Для кампании с включённой "
+            r"автостратегией параметр \3 не учитывается\. Для кампании с включённой "
+            r"автостратегией можно добавлять товары только из категории (`[\w.]+`)\."
+        ),
+        r"До \1 товаров в кампании: \2 и \3 (без \3 - конкурентная ставка); с "
+        r"автостратегией \3 не учитывается, товары - только из \4.",
+    ),
+    (
+        re.compile(
+            r"Если товар не добавлен в кампанию, в параметре (`\w+`) будет значение (`\d+`)\."
+        ),
+        r"\1 \2 - товар не в кампании.",
+    ),
+    (
+        re.compile(
+            r"(?:В одном|За один) запрос[е]? (?:вы )?(?:можете|можно) передать (?:до|максимум) "
+            r"(\d+) (\w+)\."
+        ),
+        r"До \1 \2 за запрос.",
+    ),
+    (
+        _literal("Если товар ещё не добавлен в продвижение, система добавит его автоматически."),
+        "Товар не в продвижении - добавит.",
+    ),
+    (_literal("Участие в акции доступно только для продавцов."), "Только для продавцов."),
 )
 
 GENERIC_PHRASES: tuple[tuple[re.Pattern[str], Replacement], ...] = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -53,3 +54,27 @@ def one_tool(
 def json_body(schema: dict[str, Any], *, required: bool = True) -> dict[str, Any]:
     """A requestBody object with one application/json media type."""
     return {"required": required, "content": {"application/json": {"schema": schema}}}
+
+
+# MCP's defaults for a hint a tool leaves out (ToolAnnotations in the MCP specification),
+# written out here so that a wrong default in the code under test cannot hide itself.
+MCP_HINT_DEFAULTS = {
+    "readOnlyHint": False,
+    "destructiveHint": True,
+    "idempotentHint": False,
+    "openWorldHint": True,
+}
+WRITE_ONLY_HINTS = ("destructiveHint", "idempotentHint")  # MCP defines them for writes only
+
+
+def effective_hints(hints: Mapping[str, Any] | None) -> dict[str, bool]:
+    """The hints of a tool as an MCP client reads them: each value given, else MCP's default;
+    destructive/idempotent only for a tool that is not read-only."""
+    given = {name: value for name, value in (hints or {}).items() if value is not None}
+    effective = {
+        name: bool(given.get(name, default)) for name, default in MCP_HINT_DEFAULTS.items()
+    }
+    if effective["readOnlyHint"]:
+        for name in WRITE_ONLY_HINTS:
+            del effective[name]
+    return effective

@@ -1,10 +1,12 @@
-"""Lean tool descriptions: the tools/list size bound for the 40 Ozon tools, every argument still
-described and never cut, every enum value the spec explains still explained, every literal and
-number of a parameter text kept, every enum / required / default untouched, and `full` giving
-the spec's text."""
+"""Lean tool descriptions: the tools/list size bound for the 40 Ozon tools, no description cut
+(tool or argument), every argument still described, every enum value the spec explains still
+explained, every literal and number of a tool or parameter text kept (a tool's answer contents
+the one named exception), every enum / required / default untouched, and `full` giving the
+spec's text."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Iterator
@@ -17,17 +19,25 @@ from openapi_support import GENERIC_SPECS, json_body, one_tool
 
 from ozon_mcp.adapters.mcp.server import to_mcp_tool
 from ozon_mcp.adapters.mcp.status import AUTH_STATUS_TOOL
-from ozon_mcp.adapters.openapi import LoadedSpec, OperationTool, build_tools, load_spec, phrasebook
+from ozon_mcp.adapters.openapi import (
+    LoadedSpec,
+    OperationTool,
+    build_tools,
+    descriptions,
+    load_spec,
+    phrasebook,
+)
 from ozon_mcp.adapters.openapi.descriptions import (
-    CUT_MARK,
+    ANSWER_CONTENTS,
     describe_tools,
-    leading_sentences,
     lean_text,
     lean_tool_description,
+    said_once,
 )
 from ozon_mcp.adapters.openapi.selection import ToolSelection, select_tools
 
 LEAN_LIMIT_BYTES = 30_000
+CUT_MARK = "…"  # what a cut text would end with
 
 
 def published(spec: LoadedSpec, mode: str) -> list[OperationTool]:
@@ -59,12 +69,20 @@ def full(ozon_spec: LoadedSpec) -> list[OperationTool]:
     return published(ozon_spec, "full")
 
 
+def spec_tools_bytes(tools: list[OperationTool]) -> int:
+    """The bench's M4 count: a compact tools/list answer holding only the spec's tools."""
+    listed = [to_mcp_tool(t).model_dump(by_alias=True, exclude_none=True) for t in tools]
+    answer = {"jsonrpc": "2.0", "id": 2, "result": {"tools": listed}}
+    return len(json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode())
+
+
 def test_the_lean_tools_list_stays_under_30_kb(
     lean: list[OperationTool], full: list[OperationTool]
 ) -> None:
     assert len(lean) == 40
     lean_bytes, full_bytes = tools_list_bytes(lean), tools_list_bytes(full)
-    assert lean_bytes <= LEAN_LIMIT_BYTES, lean_bytes
+    assert lean_bytes <= LEAN_LIMIT_BYTES, lean_bytes  # auth_status included
+    assert spec_tools_bytes(lean) <= LEAN_LIMIT_BYTES
     assert full_bytes > 55_000, full_bytes  # the spec's whole text, for OZON_MCP_DESCRIPTIONS=full
 
 
@@ -122,11 +140,9 @@ def test_report_tools_keep_the_workflow_in_one_line(lean: list[OperationTool]) -
         "SearchPromoOrdersReportSubmitRequest",
     ):
         description = by_name[name].description
-        assert "Асинхронно: вернёт UUID для StatisticsCheck и DownloadStatistics" in description, (
-            name
-        )
+        assert "Вернёт UUID для StatisticsCheck и DownloadStatistics" in description, name
         assert "асинхронный" not in description
-    assert "(при всех четырёх - dateFrom/dateTo)" in by_name["SubmitRequest"].description
+    assert "Период: dateFrom/dateTo, иначе from/to." in by_name["SubmitRequest"].description
 
 
 def test_lean_text_removes_repetition_only() -> None:
@@ -147,10 +163,10 @@ def test_lean_text_removes_repetition_only() -> None:
     )
     assert lean_text(money) == "Бюджет. В микрорублях (1000000 = 1 ₽, до копеек)."
     json_hint = (
-        "Формат отчёта — CSV.\n\nЧтобы запросить отчёт в формате JSON, добавьте в адрес метода "
+        "Формат — CSV.\n\nЧтобы запросить отчёт в формате JSON, добавьте в адрес метода "
         "`/json` и отправьте запрос по адресу `/api/client/statistics/json`."
     )
-    assert lean_text(json_hint) == "Формат отчёта - CSV."
+    assert lean_text(json_hint) == "Формат - CSV."
     # An example of a layout the text has named, and "идентификатор" for which "ID" says it.
     assert lean_text("Дата в формате ГГГГ-ММ-ДД. Например: `2019-02-10`.") == (
         "Дата в формате ГГГГ-ММ-ДД."
@@ -159,16 +175,15 @@ def test_lean_text_removes_repetition_only() -> None:
     assert lean_text("Пример: `2019-02-10`.") == "Пример: 2019-02-10."  # no layout named
 
 
-def test_leading_sentences_keep_whole_sentences_and_mark_the_cut() -> None:
-    assert leading_sentences("Short.", 10) == "Short."
-    assert leading_sentences("One two. Three four five.", 12) == f"One two. {CUT_MARK}"
-    assert leading_sentences("Averyveryverylongword and more", 8) == f"Averyver {CUT_MARK}"
-    assert leading_sentences("Some words here and there", 12) == f"Some words {CUT_MARK}"
-    # The limit is in UTF-8 bytes (what tools/list costs): a Cyrillic letter takes two.
-    assert leading_sentences("Привет мир. Ещё.", 22) == f"Привет мир. {CUT_MARK}"
-    assert leading_sentences("Приветствую", 7) == f"При {CUT_MARK}"
-    described = lean_tool_description("Summary\n\nDetail one. Detail two.", limit=0)
-    assert described == f"Summary {CUT_MARK}"
+def test_a_tool_description_is_kept_whole() -> None:
+    assert lean_tool_description("Summary") == "Summary"
+    described = lean_tool_description("Summary\n\nDetail one.\n\nDetail `two`.")
+    assert described == "Summary. Detail one. Detail two."
+    assert lean_tool_description("Summary?\n\nMore.") == "Summary? More."
+    # Nothing left after the summary: no full stop of ours either.
+    assert lean_tool_description("Summary\n\nНеобязательное поле.") == "Summary"
+    long = "Sentence number one. " * 40
+    assert lean_tool_description(f"Summary\n\n{long}") == f"Summary. {long.strip()}"
 
 
 @pytest.mark.parametrize("path", GENERIC_SPECS, ids=lambda p: p.name)
@@ -187,6 +202,8 @@ def test_lean_mode_on_other_vendors_specs_changes_prose_only(path: Path) -> None
     assert tools_list_bytes(lean) <= tools_list_bytes(full)
     for where, _node, short_text, long_text in _parameter_texts(lean, full):
         assert CUT_MARK not in short_text or CUT_MARK in long_text, where
+    for short, long in zip(lean, full, strict=True):
+        assert CUT_MARK not in short.description or CUT_MARK in long.description, short.name
 
 
 def _described(lean: Any, full: Any, path: str = "") -> Iterator[tuple[str, Any, Any]]:
@@ -202,13 +219,32 @@ def _described(lean: Any, full: Any, path: str = "") -> Iterator[tuple[str, Any,
             yield from _described(lean[index], item, f"{path}[{index}]")
 
 
+_SAME_AS = re.compile(r"^(?:Как в|Same as) ([\w.\[\]-]+)\.$")
+
+
+def _argument(schema: dict[str, Any], path: str) -> dict[str, Any]:
+    """The schema node a "Как в <path>." reference names ("a.b[]" = the items of a.b)."""
+    node = schema
+    for name in path.split("."):
+        node = node["properties"][name.removesuffix("[]")]
+        for _ in range(name.count("[]")):
+            node = node["items"]
+    return node
+
+
 def _parameter_texts(
     lean: list[OperationTool], full: list[OperationTool]
 ) -> Iterator[tuple[str, Any, str, str]]:
-    """(tool.path, full schema node, lean text, full text) of every described schema node."""
+    """(tool.path, full schema node, lean text, full text) of every described schema node; a
+    text that points to an earlier argument saying the same is read as that argument's text."""
     for short, long in zip(lean, full, strict=True):
         for path, lean_node, full_node in _described(short.input_schema, long.input_schema):
             short_text = str(lean_node.get("description", ""))
+            if reference := _SAME_AS.match(short_text):
+                said = _argument(long.input_schema, reference.group(1))
+                assert said["description"] == full_node["description"], (short.name, path)
+                short_text = _argument(short.input_schema, reference.group(1))["description"]
+                assert not _SAME_AS.match(short_text), (short.name, path)
             yield f"{short.name}{path}", full_node, short_text, full_node["description"]
 
 
@@ -283,6 +319,143 @@ def test_every_literal_and_number_of_a_parameter_text_is_kept(
             assert literal in spelled, f"{where}: {literal!r} lost from {short!r}"
             checked += 1
     assert checked >= 100
+
+
+def test_no_tool_description_is_cut(lean: list[OperationTool], full: list[OperationTool]) -> None:
+    """No "…" and nothing ends mid-sentence: every lean tool description starts with the
+    summary (the title it replaces) and is that summary or ends a sentence (the spec's
+    summaries have no full stop of their own)."""
+    for short, long in zip(lean, full, strict=True):
+        assert CUT_MARK not in short.description, short.name
+        summary = lean_text(long.description.partition("\n\n")[0])
+        assert short.description.startswith(summary), short.name
+        assert short.description == summary or short.description[-1] in ".!?", short.name
+
+
+# What a tool's answer holds, as the spec words it: lean mode's one omission (the answer says
+# it itself). The report columns, the limits GetLimitsList lists, the download's format header,
+# the field of the created campaign's ID.
+_ANSWER_SECTIONS = (
+    re.compile(r"Отчёт содержит:\n(?:[ \t]*- [^\n]*(?:\n|$))+"),
+    re.compile(r"Вы можете получить лимиты ставок по инструментам:\n(?:[ \t]*- [^\n]*(?:\n|$))+"),
+    re.compile(r"Формат отчёта в заголовке ответа.*?Имя файла вида `[^`]+`\.", re.DOTALL),
+    re.compile(r"При успешном выполнении запроса в поле `campaignId` ответа будет[^.]*\."),
+)
+# Not facts for an agent: the `/json` variant of a report (a path, not a tool), link targets.
+_NOT_FOR_AGENTS = (
+    re.compile(r"Чтобы запросить отчёт в формате JSON, добавьте[^\n]*"),
+    re.compile(r"\]\([^)]*\)"),
+)
+# Literals of a tool text that the tool's own arguments state: the period arguments (the only
+# ones of these tools), VendorStatisticsSubmitRequest's period rule (its `dateTo` text).
+_SAID_BY_ARGUMENTS = {
+    "VideoCampaignsSubmitRequest": {"dateFrom", "dateTo"},
+    "SearchPromoOrdersReportSubmitRequest": {"from", "to"},
+    "SearchPromoProductsReportSubmitRequest": {"from", "to"},
+    "VendorStatisticsSubmitRequest": {"dateFrom", "dateTo", "3"},
+}
+
+
+def _facts_of(description: str) -> str:
+    """A spec tool description without what lean mode rightly leaves out."""
+    text = html.unescape(description).replace("\xa0", " ")
+    for pattern in (*_ANSWER_SECTIONS, *_NOT_FOR_AGENTS):
+        text = pattern.sub(" ", text)
+    return text
+
+
+def test_every_literal_and_number_of_a_tool_description_is_kept(
+    lean: list[OperationTool], full: list[OperationTool]
+) -> None:
+    """Derived from the spec: every number (limits, periods, dates, amounts) and code literal
+    (tools, arguments, values) a tool description states is in the lean one, but for its
+    answer contents and the literals its own arguments say."""
+    checked = 0
+    for short, long in zip(lean, full, strict=True):
+        arguments = json.dumps(short.input_schema, ensure_ascii=False)
+        for literal in _literals_kept_from(_facts_of(long.description), {}):
+            if literal in _SAID_BY_ARGUMENTS.get(short.name, ()):
+                assert literal in arguments, f"{short.name}: {literal!r} lost"
+            else:
+                assert literal in short.description, f"{short.name}: {literal!r} lost"
+            checked += 1
+    assert checked >= 60
+
+
+# The facts without a number or a code literal that earlier lean descriptions cut.
+_FACTS = {
+    "UpdateProducts": ("Перезаписывает стоп-слова и фразы со ставками", "в карточке товара"),
+    "AddProducts": ("До 500 товаров в кампании", "конкурентная ставка", "автостратегией"),
+    "GetCampaignExpense": ("за последние 7 дней",),
+    "GetCampaignDailyStats": ("за последние 7 дней",),
+    "CalculateDynamicBudget": ("Отключается 1 сентября 2025", "2000 ₽ × 1 SKU"),
+    "ExternalCampaign_SetSearchPromoBidsV2": ("не в продвижении - добавит", "1000 товаров за"),
+    "ExternalCampaign_GetCPOMinBids": ("До 200 SKU за запрос",),
+    "GetProductsCompetitiveBids": ("bid 0 - товар не в кампании", "200 товаров за запрос"),
+    "ExternalCampaign_BatchEnableCarrots4": ("Только для продавцов",),
+    "ListCampaignObjects": ("«Видеобаннеры»", "«Оплата за заказ»"),
+    "ListReports": ("рекламного кабинета",),
+    "ListReportsExternal": ("сервисными аккаунтами",),
+    "AttributionSubmitRequest": ("на баннеры",),
+    "MediaCampaignList": ("CSV",),
+    "PatchProductCampaign": ("изменить",),
+    "CreateProductCampaignCPCV2": ("товарную",),
+    "GetVendorTag": ("префикс метки UTM_CAMPAIGN",),
+}
+
+
+def test_the_facts_earlier_lean_descriptions_cut_are_kept(lean: list[OperationTool]) -> None:
+    by_name = {tool.name: tool.description for tool in lean}
+    for name, facts in _FACTS.items():
+        for fact in facts:
+            assert fact.lower() in by_name[name].lower(), f"{name}: {fact!r} lost"
+
+
+def test_only_the_answer_contents_are_left_out(
+    full: list[OperationTool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each omission (`ANSWER_CONTENTS`) leaves out something, and only from a tool whose
+    description has answer contents (8 reports, GetLimitsList, DownloadStatistics and
+    CreateProductCampaignCPCV2)."""
+    answering = {
+        tool.name
+        for tool in full
+        for pattern in _ANSWER_SECTIONS
+        if pattern.search(html.unescape(tool.description))
+    }
+    assert len(answering) == 11, sorted(answering)
+    lean = {tool.name: lean_tool_description(tool.description) for tool in full}
+    for index in range(len(ANSWER_CONTENTS)):
+        fewer = ANSWER_CONTENTS[:index] + ANSWER_CONTENTS[index + 1 :]
+        monkeypatch.setattr(descriptions, "ANSWER_CONTENTS", fewer)
+        changed = {t.name for t in full if lean_tool_description(t.description) != lean[t.name]}
+        assert changed, ANSWER_CONTENTS[index].pattern
+        assert changed <= answering, changed
+
+
+def test_a_long_text_said_again_in_one_tool_points_to_the_first() -> None:
+    text = "Автостратегия: " + "MAX_CLICKS - максимум кликов; " * 4
+    schema = {
+        "type": "object",
+        "properties": {
+            "create": {"type": "object", "properties": {"strategy": {"description": text}}},
+            "update": {
+                "type": "array",
+                "items": {"type": "object", "properties": {"strategy": {"description": text}}},
+            },
+            "short": {"description": "ID кампании."},
+            "again": {"description": "ID кампании."},
+            "english": {"description": "The strategy. " * 8},
+            "english_again": {"description": "The strategy. " * 8},
+        },
+    }
+    said = said_once(schema)["properties"]
+    assert said["create"]["properties"]["strategy"]["description"] == text
+    assert said["update"]["items"]["properties"]["strategy"]["description"] == (
+        "Как в create.strategy."
+    )
+    assert said["again"]["description"] == "ID кампании."  # short: said again
+    assert said["english_again"]["description"] == "Same as english."
 
 
 def test_every_phrasebook_entry_shortens_the_ozon_text(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
+from openapi_support import MCP_HINT_DEFAULTS, effective_hints
 
 from ozon_mcp.adapters.openapi.naming import (
     MAX_NAME_LENGTH,
@@ -77,14 +80,29 @@ def test_annotations_from_method_and_wording(
     assert annotations_for(method, operation_id, summary) == expected
 
 
-def test_annotations_in_mcp_terms() -> None:
+def test_annotations_in_mcp_terms_send_only_what_differs_from_the_defaults() -> None:
     assert OperationAnnotations(True, False, True).as_mcp() == {"readOnlyHint": True}
-    assert OperationAnnotations(False, True, False, open_world=False).as_mcp() == {
-        "readOnlyHint": False,
-        "destructiveHint": True,
-        "idempotentHint": False,
+    assert OperationAnnotations(False, False, False).as_mcp() == {"destructiveHint": False}
+    assert OperationAnnotations(False, True, True).as_mcp() == {"idempotentHint": True}
+    assert OperationAnnotations(False, True, False).as_mcp() == {}  # MCP's defaults, all four
+    assert OperationAnnotations(False, False, True, open_world=False).as_mcp() == {
+        "destructiveHint": False,
+        "idempotentHint": True,
         "openWorldHint": False,
     }
+
+
+@pytest.mark.parametrize("flags", list(itertools.product((False, True), repeat=4)))
+def test_annotations_in_mcp_terms_lose_no_hint(flags: tuple[bool, bool, bool, bool]) -> None:
+    """What a client reads (a hint left out = MCP's default) is every hint of the operation;
+    nothing sent is a default."""
+    read_only, destructive, idempotent, open_world = flags
+    hints = OperationAnnotations(read_only, destructive, idempotent, open_world).as_mcp()
+    expected = {"readOnlyHint": read_only, "openWorldHint": open_world}
+    if not read_only:
+        expected |= {"destructiveHint": destructive, "idempotentHint": idempotent}
+    assert effective_hints(hints) == expected
+    assert all(value != MCP_HINT_DEFAULTS[name] for name, value in hints.items()), hints
 
 
 def test_tidy_keeps_markdown_but_drops_noise() -> None:

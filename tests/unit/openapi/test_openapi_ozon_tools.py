@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
+from openapi_support import effective_hints
 
 from ozon_mcp.adapters.openapi import LoadedSpec, OperationTool, build_tools
 
@@ -127,16 +128,19 @@ def test_read_only_and_destructive_hints(ozon_tools: dict[str, OperationTool]) -
     for name, tool in ozon_tools.items():
         assert tool.annotations.read_only is (tool.method == "GET"), name
         assert tool.annotations.destructive is (name in DESTRUCTIVE), name
-    assert ozon_tools["ListCampaigns"].annotations.as_mcp() == {"readOnlyHint": True}
-    assert ozon_tools["DeactivateCampaign"].annotations.as_mcp() == {
+    hints = {name: effective_hints(tool.annotations.as_mcp()) for name, tool in ozon_tools.items()}
+    assert hints["ListCampaigns"] == {"readOnlyHint": True, "openWorldHint": True}
+    assert hints["DeactivateCampaign"] == {
         "readOnlyHint": False,
         "destructiveHint": True,
         "idempotentHint": False,
+        "openWorldHint": True,
     }
-    assert ozon_tools["UpdateProducts"].annotations.as_mcp() == {
+    assert hints["UpdateProducts"] == {
         "readOnlyHint": False,
         "destructiveHint": False,
         "idempotentHint": True,
+        "openWorldHint": True,
     }
 
 

@@ -7,7 +7,7 @@ import copy
 import logging
 
 import pytest
-from openapi_support import make_spec
+from openapi_support import effective_hints, make_spec
 
 from ozon_mcp.adapters.openapi import LoadedSpec, OperationTool, build_tools, repair_spec
 from ozon_mcp.adapters.openapi.ozon_profile import OZON_OPERATIONS, Effect, is_ozon_performance
@@ -146,27 +146,31 @@ def test_read_only_and_an_include_list_combine(
 
 def test_annotations_come_from_the_table(ozon_spec: LoadedSpec) -> None:
     tools = {
-        tool.name: tool.annotations.as_mcp()
+        tool.name: effective_hints(tool.annotations.as_mcp())
         for tool in select_tools(
             ozon_spec, build_tools(ozon_spec, check_schemas=False), ToolSelection()
         )
     }
-    assert tools["ListCampaigns"] == {"readOnlyHint": True}
-    assert tools["ExternalCampaign_GetCPOMinBids"] == {"readOnlyHint": True}  # a POST that reads
+    reads = {"readOnlyHint": True, "openWorldHint": True}
+    assert tools["ListCampaigns"] == reads
+    assert tools["ExternalCampaign_GetCPOMinBids"] == reads  # a POST that reads
     assert tools["SubmitRequest"] == {
         "readOnlyHint": False,
         "destructiveHint": False,
         "idempotentHint": False,
+        "openWorldHint": True,
     }
     assert tools["DeactivateCampaign"] == {
         "readOnlyHint": False,
         "destructiveHint": True,
         "idempotentHint": True,
+        "openWorldHint": True,
     }
     assert tools["CreateProductCampaignCPCV2"] == {
         "readOnlyHint": False,
         "destructiveHint": False,
         "idempotentHint": False,
+        "openWorldHint": True,
     }
     assert tools["ExternalCampaign_BatchDisableCarrots4"]["destructiveHint"] is True
 
