@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ozon_mcp.app.tls_warmup import TlsContextInAdvance
 from ozon_mcp.app.version import package_version
 
 if TYPE_CHECKING:
@@ -119,8 +118,6 @@ def main(argv: list[str] | None = None) -> int:
         from ozon_mcp.adapters.emulator.cli import main as emulator_main
 
         return emulator_main(arguments[1:], prog="ozon-mcp emulator")
-    # Started before the imports below, which it overlaps (see `tls_warmup`).
-    tls = TlsContextInAdvance() if arguments[:1] == ["serve"] else None
     from ozon_mcp.app.settings import SettingsError, report_problems
 
     args = build_parser().parse_args(arguments)
@@ -148,7 +145,6 @@ def main(argv: list[str] | None = None) -> int:
             port=args.port,
             allow_unauthenticated=args.allow_unauthenticated,
             stateless=args.stateless,
-            tls=tls,
         )
     if args.command == "report":
         from ozon_mcp.app.report_command import run_report

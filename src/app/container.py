@@ -41,7 +41,7 @@ from ozon_mcp.app.credentials_wiring import (
 )
 from ozon_mcp.app.report_wiring import make_report_engine, make_report_tool
 from ozon_mcp.app.settings import Settings
-from ozon_mcp.app.tls_warmup import verifying_context
+from ozon_mcp.app.tls import verifying_context
 from ozon_mcp.app.token_sharing import redis_sharing_for, token_cache_for, token_endpoint_for
 from ozon_mcp.app.version import package_version
 from ozon_mcp.app.wording import ENV_NAMES

@@ -17,7 +17,6 @@ from ozon_mcp.app.api_profile import credential_problems
 from ozon_mcp.app.container import Container, close_container
 from ozon_mcp.app.logging_setup import configure_logging, scrub_logs_with
 from ozon_mcp.app.settings import Settings, SettingsError, report_problems
-from ozon_mcp.app.tls_warmup import TlsContextInAdvance
 from ozon_mcp.domain.errors import ConfigurationError
 
 log = logging.getLogger("ozon_mcp")
@@ -29,19 +28,16 @@ def build_container(
     settings: Settings,
     *,
     publish_metrics: bool = True,
-    tls: TlsContextInAdvance | None = None,
 ) -> Container:
     """A container for `settings` whose server is already built (so bad config fails early).
 
     `publish_metrics=False` (stdio: nothing could scrape them) leaves the Prometheus metrics
-    out of every call; `tls` is a TLS context already being built (see `tls_warmup`).
+    out of every call.
     Raises `SettingsError` listing the OAuth variables that are missing when an exposed tool
     needs a client-credentials token (only the spec can tell: see `credential_problems`)."""
     container = Container(settings=settings)
     if not publish_metrics:
         container.call_listeners.override(providers.List(container.call_log))
-    if tls is not None:
-        container.tls_context.override(providers.Singleton(tls.get))
     scrub_logs_with(container.scrubber())  # before anything can log a token
     missing = credential_problems(settings, container.profile())
     if missing:
@@ -58,11 +54,8 @@ def serve(
     port: int,
     allow_unauthenticated: bool = False,
     stateless: bool = False,
-    tls: TlsContextInAdvance | None = None,
 ) -> int:
-    """Run the server until the client disconnects or Ctrl-C; returns the exit code.
-
-    `tls`: the TLS context, already being built (the CLI starts it before its imports)."""
+    """Run the server until the client disconnects or Ctrl-C; returns the exit code."""
     configure_logging(settings.log_level, settings.log_format)
     if transport == "http":
         from ozon_mcp.app.http_service import exposure_problems
@@ -75,7 +68,7 @@ def serve(
     if problems:
         return report_problems(problems)
     try:
-        container = build_container(settings, publish_metrics=transport == "http", tls=tls)
+        container = build_container(settings, publish_metrics=transport == "http")
     except SettingsError as exc:
         return report_problems(exc.problems)
     except ConfigurationError as exc:
