@@ -435,11 +435,17 @@ class TokenLifecycle:
 
         Returns whether it was dropped. It is kept (False) when it is not the current token, or
         when it is the replacement of a rejected token (the API refuses new tokens: a backoff of
-        `RetryPolicy.rejection_delay` starts) or such a backoff is running.
+        `RetryPolicy.rejection_delay` starts) or such a backoff is running. A token already past
+        its expiry is not dropped either and counts as no refusal: the 401 is its expiry (the
+        request waited somewhere until the token ran out), and it is never handed out again.
         """
         if self._token is None or self._token.fingerprint != fingerprint:
             return False
         now = self._clock.monotonic()
+        if self._token.is_expired(now):
+            # Our expiry counts from the moment the token request was sent, so the API's is no
+            # earlier: a refusal of new tokens cannot be told from this 401.
+            return False
         if self._rejected_until is not None and now < self._rejected_until:
             return False
         if fingerprint == self._replacement:

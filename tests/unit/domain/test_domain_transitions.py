@@ -90,6 +90,21 @@ def test_a_rejected_replacement_is_kept_and_accepted_ends_the_pause() -> None:
     assert lifecycle.invalidate(second.fingerprint) is True
 
 
+def test_a_401_for_a_token_past_its_expiry_is_no_refusal() -> None:
+    """A request that waited (in a client's pool, say) until its token ran out gets a 401 that
+    says nothing about the API refusing tokens: no rejection backoff, and the next caller gets
+    a new token, not the expired one."""
+    lifecycle, clock = new_lifecycle()
+    first = acquire(lifecycle, "first")
+    assert lifecycle.invalidate(first.fingerprint) is True  # a real refusal: replace it
+    second = acquire(lifecycle, "second")  # the replacement
+    clock.advance(second.expires_at - clock.monotonic())  # it runs out while in flight
+    assert lifecycle.invalidate(second.fingerprint) is False
+    assert (lifecycle.rejections, lifecycle.rejected_until) == (0, None)
+    assert lifecycle.current_token() is None
+    assert isinstance(lifecycle.need_token(), StartFetch)
+
+
 def test_errors_are_facts_worded_by_the_edge() -> None:
     error = InvalidCredentialsError("HTTP 401", status=401, oauth_error="invalid_scope")
     assert error.summary(PLAIN_NAMES) == "HTTP 401; not retried: check scope: " + (
