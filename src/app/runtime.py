@@ -107,6 +107,10 @@ async def _serve_stdio(container: Container) -> None:
                 stdout=cast("anyio.AsyncFile[str] | None", piped_out),
             ) as (read, write):
                 await server.run(read, write, server.create_initialization_options())
+    except* (BrokenPipeError, ConnectionResetError):
+        # The client stopped reading our stdout (it exited or closed the pipe): the session is
+        # over, whichever writer noticed first.
+        log.info("the client closed the stdio connection; shut down")
     finally:
         with anyio.CancelScope(shield=True):
             await close_container(container)

@@ -134,3 +134,43 @@ async def test_the_thread_reader_serves_a_regular_file(tmp_path: Path) -> None:
     with source.open("rb") as handle:
         lines = [line async for line in DaemonLineReader(handle.fileno())]
     assert lines == ["first\n", "секунда\n", "last"]
+
+
+def test_a_client_that_stops_reading_ends_the_session_cleanly(
+    emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    """The client closes its end of our stdout and keeps sending: the broken pipe ends the
+    session with exit 0 and one INFO line, not a traceback."""
+    stderr_path = tmp_path / "stderr.log"
+    with stderr_path.open("w", encoding="utf-8") as errlog:
+        process = subprocess.Popen(
+            SERVE,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=errlog,
+            env=subprocess_env({**emulator.env(), "LOG_LEVEL": "INFO"}),
+            cwd=tmp_path,
+        )
+        assert process.stdin is not None
+        assert process.stdout is not None
+        try:
+            process.stdin.write((json.dumps(REQUESTS[0]) + "\n").encode())
+            process.stdin.flush()
+            assert json.loads(process.stdout.readline())["id"] == 1
+            process.stdout.close()  # the client stops reading
+            for number in range(2, 7):
+                listing = {"jsonrpc": "2.0", "id": number, "method": "tools/list"}
+                try:
+                    process.stdin.write((json.dumps(listing) + "\n").encode())
+                    process.stdin.flush()
+                except BrokenPipeError:
+                    break  # the server is gone already
+                time.sleep(0.05)
+            assert process.wait(30) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    stderr = stderr_path.read_text(encoding="utf-8")
+    assert "the client closed the stdio connection" in stderr
+    assert "Traceback" not in stderr

@@ -29,8 +29,9 @@ READ_CHUNK = 64 * 1024
 
 
 def is_pipe(fd: int | None) -> bool:
-    """True for a FIFO or a socket: descriptors the event loop can watch."""
-    if fd is None:
+    """True for a FIFO or a socket on a POSIX system: descriptors the event loop can watch
+    (Windows keeps the SDK's threads)."""
+    if fd is None or os.name != "posix":
         return False
     try:
         mode = os.fstat(fd).st_mode
