@@ -20,6 +20,35 @@ import anyio.lowlevel
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 
+class LineSplitter:
+    """The decoded lines in a stream of byte chunks, each with its `\\n`; invalid UTF-8 is
+    replaced, never fatal."""
+
+    def __init__(self, encoding: str = "utf-8") -> None:
+        self._encoding = encoding
+        self._pending = bytearray()
+
+    def feed(self, chunk: bytes) -> list[str]:
+        """The lines that `chunk` completes."""
+        searched = len(self._pending)  # a long line arrives in many chunks: scan each once
+        self._pending += chunk
+        lines: list[str] = []
+        start = 0
+        while (end := self._pending.find(b"\n", searched)) >= 0:
+            lines.append(self._pending[start : end + 1].decode(self._encoding, "replace"))
+            start = searched = end + 1
+        del self._pending[:start]
+        return lines
+
+    def finish(self) -> str | None:
+        """At the end of the stream: its last line if it lacks a newline, else None."""
+        if not self._pending:
+            return None
+        last = self._pending.decode(self._encoding, "replace")
+        self._pending.clear()
+        return last
+
+
 class DaemonLineReader:
     """An async iterator over the decoded lines of a file descriptor, read on a daemon thread."""
 
@@ -47,19 +76,14 @@ class DaemonLineReader:
             raise StopAsyncIteration from None
 
     def _pump(self, token: anyio.lowlevel.EventLoopToken) -> None:
-        pending = bytearray()
+        lines = LineSplitter(self._encoding)
         try:
             while chunk := self._read():
-                searched = len(pending)  # a long line arrives in many chunks: scan each once
-                pending += chunk
-                while (end := pending.find(b"\n", searched)) >= 0:
-                    line = pending[: end + 1].decode(self._encoding, errors="replace")
-                    del pending[: end + 1]
-                    searched = 0
+                for line in lines.feed(chunk):
                     anyio.from_thread.run(self._send.send, line, token=token)
-            if pending:  # a last line without a newline
-                text = pending.decode(self._encoding, errors="replace")
-                anyio.from_thread.run(self._send.send, text, token=token)
+            last = lines.finish()
+            if last is not None:
+                anyio.from_thread.run(self._send.send, last, token=token)
         except (RuntimeError, anyio.BrokenResourceError, anyio.ClosedResourceError):
             return  # the event loop or the reader is gone: nobody is listening any more
         with contextlib.suppress(RuntimeError):

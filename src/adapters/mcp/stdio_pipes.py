@@ -23,6 +23,8 @@ from collections import deque
 from collections.abc import AsyncIterator
 from typing import IO
 
+from ozon_mcp.adapters.mcp.stdio_input import LineSplitter
+
 log = logging.getLogger("ozon_mcp.stdio")
 
 READ_CHUNK = 64 * 1024
@@ -45,9 +47,8 @@ class PipeLines:
 
     def __init__(self, reader: asyncio.StreamReader, *, encoding: str = "utf-8") -> None:
         self._reader = reader
-        self._encoding = encoding
+        self._splitter = LineSplitter(encoding)
         self._lines: deque[str] = deque()
-        self._pending = bytearray()
         self._ended = False
 
     def __aiter__(self) -> PipeLines:
@@ -57,23 +58,15 @@ class PipeLines:
         while not self._lines:
             if self._ended:
                 raise StopAsyncIteration
-            self._take(await self._reader.read(READ_CHUNK))
+            chunk = await self._reader.read(READ_CHUNK)
+            if chunk:
+                self._lines.extend(self._splitter.feed(chunk))
+            else:
+                self._ended = True
+                last = self._splitter.finish()
+                if last is not None:
+                    self._lines.append(last)
         return self._lines.popleft()
-
-    def _take(self, chunk: bytes) -> None:
-        if not chunk:
-            self._ended = True
-            if self._pending:  # a last line without a newline
-                self._lines.append(self._pending.decode(self._encoding, errors="replace"))
-                self._pending.clear()
-            return
-        searched = len(self._pending)  # a long line arrives in many chunks: scan each once
-        self._pending += chunk
-        start = 0
-        while (end := self._pending.find(b"\n", searched)) >= 0:
-            self._lines.append(self._pending[start : end + 1].decode(self._encoding, "replace"))
-            start = searched = end + 1
-        del self._pending[:start]
 
 
 class PipeWriter:
