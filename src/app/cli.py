@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ozon_mcp.app.report_command import add_report_parser
+from ozon_mcp.app.settings import Settings, SettingsError, load_settings, report_problems
 from ozon_mcp.app.version import package_version
-
-if TYPE_CHECKING:
-    from ozon_mcp.app.settings import Settings
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -73,8 +72,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_common(check)
 
-    from ozon_mcp.app.report_command import add_report_parser
-
     _add_common(add_report_parser(commands))
 
     tools = commands.add_parser(
@@ -99,8 +96,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _settings_from(args: argparse.Namespace) -> Settings:
-    from ozon_mcp.app.settings import load_settings
-
     overrides: dict[str, Any] = {
         "openapi_spec": getattr(args, "spec", None),
         "log_level": getattr(args, "log_level", None),
@@ -118,8 +113,6 @@ def main(argv: list[str] | None = None) -> int:
         from ozon_mcp.adapters.emulator.cli import main as emulator_main
 
         return emulator_main(arguments[1:], prog="ozon-mcp emulator")
-    from ozon_mcp.app.settings import SettingsError, report_problems
-
     args = build_parser().parse_args(arguments)
     if args.command == "demo":
         from ozon_mcp.app.demo import run_demo

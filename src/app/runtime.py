@@ -24,11 +24,7 @@ log = logging.getLogger("ozon_mcp")
 EXIT_OK = 0
 
 
-def build_container(
-    settings: Settings,
-    *,
-    publish_metrics: bool = True,
-) -> Container:
+def build_container(settings: Settings, *, publish_metrics: bool = True) -> Container:
     """A container for `settings` whose server is already built (so bad config fails early).
 
     `publish_metrics=False` (stdio: nothing could scrape them) leaves the Prometheus metrics

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import ssl
 
+import httpx2
+
 from ozon_mcp.domain.errors import ConfigurationError
 
 _CA_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR")
@@ -13,8 +15,6 @@ _CA_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR")
 def verifying_context() -> ssl.SSLContext:
     """httpx2's default context (SSL_CERT_FILE and SSL_CERT_DIR honoured); a CA file or folder
     that cannot be loaded is a configuration error naming the variable that points at it."""
-    import httpx2
-
     try:
         return httpx2.create_ssl_context()
     except (OSError, ssl.SSLError) as exc:
