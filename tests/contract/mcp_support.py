@@ -221,6 +221,24 @@ def loopback_server(
 SERVE = [sys.executable, "-m", "ozon_mcp.app.cli", "serve"]
 
 
+def raw_handshake(client: str) -> list[dict[str, Any]]:
+    """The first lines a raw stdio client writes: `initialize` (2025-11-25, id 1) and
+    `notifications/initialized`."""
+    return [
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": {"name": client, "version": "1"},
+            },
+        },
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+    ]
+
+
 @asynccontextmanager
 async def stdio_serve(env: dict[str, str], stderr_path: Path) -> AsyncIterator[Client]:
     """A real `ozon-mcp serve` over stdio with exactly `env` (build it with `subprocess_env`),

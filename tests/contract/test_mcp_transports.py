@@ -22,7 +22,7 @@ import pytest
 from mcp import Client, MCPError, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.types import INVALID_PARAMS
-from mcp_support import SERVE, free_port, result_text, subprocess_env
+from mcp_support import SERVE, free_port, raw_handshake, result_text, subprocess_env
 
 from ozon_mcp.adapters.emulator import EmulatorHandle
 
@@ -133,17 +133,7 @@ def test_stdio_stdout_carries_only_protocol_and_the_server_exits_cleanly(
     then the client goes away (stdin closed) or the user presses Ctrl-C."""
     stderr_path = tmp_path / "stderr.log"
     requests = [
-        {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-11-25",
-                "capabilities": {},
-                "clientInfo": {"name": "raw-test", "version": "1"},
-            },
-        },
-        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        *raw_handshake("raw-test"),
         {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
         {
             "jsonrpc": "2.0",

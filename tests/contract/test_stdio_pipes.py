@@ -14,25 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mcp_support import SERVE, subprocess_env
+from mcp_support import SERVE, raw_handshake, subprocess_env
 
 from ozon_mcp.adapters.emulator import EmulatorHandle
 from ozon_mcp.adapters.mcp.stdio_input import DaemonLineReader
 
-REQUESTS = [
-    {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-11-25",
-            "capabilities": {},
-            "clientInfo": {"name": "files", "version": "1"},
-        },
-    },
-    {"jsonrpc": "2.0", "method": "notifications/initialized"},
-    {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
-]
+REQUESTS = [*raw_handshake("files"), {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}]
 
 # Echoes stdin upper-cased through the pipe writer; a stray write to fd 1 while serving must
 # land on stderr, and fd 1 must be the wire again afterwards.
