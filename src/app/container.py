@@ -5,6 +5,7 @@ Tests override providers (`container.clock.override(...)`) instead of patching m
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -97,13 +98,18 @@ def make_server_hooks(
             **(budget.status() if budget is not None else {}),
         },
         secrets=secrets,
-        start_background=provider.start if provider is not None else _nothing_to_start,
+        start_background=functools.partial(_start_background, upstream, provider),
         max_response_bytes=settings.ozon_mcp_max_response_bytes,
     )
 
 
-async def _nothing_to_start() -> None:
-    """The background start-up of a server that uses no token."""
+async def _start_background(upstream: UpstreamClient, provider: TokenProvider | None) -> None:
+    """What the server starts once its first tools/list is answered: the upstream client (and
+    with it the TLS context) is built, then the token is requested in the background (none
+    when no exposed tool uses one)."""
+    upstream.prepare()
+    if provider is not None:
+        await provider.start()
 
 
 class Container(containers.DeclarativeContainer):
@@ -145,11 +151,16 @@ class Container(containers.DeclarativeContainer):
     # the spec's security schemes (see app/api_profile.py); scopes are the exposed tools'.
     profile = providers.Singleton(resolve_profile, settings, spec, tools)
     endpoint_config = providers.Singleton(profile_endpoint_config, settings, profile)
-    # One verifying TLS context for both HTTP clients: loading the CA bundle costs 20-60 ms.
+    # One verifying TLS context for both HTTP clients: loading the CA bundle costs 50-100 ms,
+    # so the clients get its provider and make it when first built (`UpstreamClient.prepare`).
     tls_context = providers.Singleton(verifying_context)
     scrubber = providers.Singleton(make_scrubber, settings)
     http_token_endpoint = providers.Singleton(
-        HttpTokenEndpoint, endpoint_config, clock=clock, tls=tls_context, scrubber=scrubber
+        HttpTokenEndpoint,
+        endpoint_config,
+        clock=clock,
+        tls=tls_context.provider,
+        scrubber=scrubber,
     )
     # --- token sharing (TOKEN_CACHE=memory|redis; app/token_sharing.py) ---
     token_sharing = providers.Singleton(redis_sharing_for, settings, clock)
@@ -196,7 +207,7 @@ class Container(containers.DeclarativeContainer):
         max_body_bytes=providers.Callable(
             read_limit_for, settings.provided.ozon_mcp_max_response_bytes
         ),
-        tls=tls_context,
+        tls=tls_context.provider,
         budget=request_budget,
         read_deadline=settings.provided.ozon_mcp_read_deadline_seconds,
     )
@@ -232,6 +243,16 @@ class Container(containers.DeclarativeContainer):
         name="ozon-mcp",
         version=providers.Callable(package_version),
         reports=report_tool,
+    )
+    # Over streamable HTTP the server's lifespan is the service's: it starts the token request
+    # at once instead of after a first tools/list.
+    http_mcp_server = providers.Singleton(
+        build_server,
+        router,
+        name="ozon-mcp",
+        version=providers.Callable(package_version),
+        reports=report_tool,
+        start_after_listing=False,
     )
 
 

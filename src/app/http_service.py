@@ -173,7 +173,7 @@ def http_app(
     else:
         log.info("HTTP clients are not authenticated (bound to %s)", host)
     return build_http_app(
-        container.mcp_server(),
+        container.http_mcp_server(),
         host=host,
         security=transport_security(container.settings(), host),
         access=HttpAccess(

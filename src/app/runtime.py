@@ -17,6 +17,7 @@ from ozon_mcp.app.api_profile import credential_problems
 from ozon_mcp.app.container import Container, close_container
 from ozon_mcp.app.logging_setup import configure_logging, scrub_logs_with
 from ozon_mcp.app.settings import Settings, SettingsError, report_problems
+from ozon_mcp.app.tls import check_ca_variables
 from ozon_mcp.domain.errors import ConfigurationError
 
 log = logging.getLogger("ozon_mcp")
@@ -32,6 +33,7 @@ def build_container(settings: Settings, *, publish_metrics: bool = True) -> Cont
     Raises `SettingsError` listing the OAuth variables that are missing when an exposed tool
     needs a client-credentials token (only the spec can tell: see `credential_problems`)."""
     container = Container(settings=settings)
+    check_ca_variables()  # a CA bundle that cannot be read stops the start (exit 2)
     if not publish_metrics:
         container.call_listeners.override(providers.List(container.call_log))
     scrub_logs_with(container.scrubber())  # before anything can log a token

@@ -88,7 +88,7 @@ async def test_tools_list_answers_while_the_token_endpoint_is_slow(
     assert state_while_listing != "valid"
     assert not call.is_error, result_text(call)
     assert called_after >= delay - 0.5  # the call did wait for the token
-    # The token was requested at startup, before any tool call asked for it.
+    # The token was requested right after tools/list, before any tool call asked for it.
     assert emulator.control.token_requests == 1
 
 

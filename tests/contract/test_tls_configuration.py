@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from mcp_support import run_cli
+from mcp_support import result_text, run_cli, stdio_serve, subprocess_env
 
 from ozon_mcp.adapters.emulator import EmulatorHandle
 
@@ -22,3 +22,27 @@ def test_an_unreadable_ssl_cert_file_is_reported_without_a_traceback(
     assert f"SSL_CERT_FILE={not_pem}" in output
     assert "cannot load the certificates" in output
     assert "Traceback" not in output
+
+
+@pytest.mark.anyio
+async def test_a_bundle_refused_when_loaded_fails_the_calls_not_the_listing(
+    emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    """The CA bundle is loaded after the first tools/list (it costs 50-100 ms); a file that
+    looks like PEM but holds no usable certificate is then reported, naming the variable."""
+    broken = tmp_path / "broken.pem"
+    broken.write_text("-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n")
+    stderr_path = tmp_path / "stderr.txt"
+    env = subprocess_env({**emulator.env(), "SSL_CERT_FILE": str(broken)})
+    async with stdio_serve(env, stderr_path) as client:
+        tools = (await client.list_tools()).tools
+        call = await client.call_tool("GetLimitsList", {})
+    stderr = stderr_path.read_text("utf-8")
+    assert len(tools) == 42
+    assert call.is_error
+    text = result_text(call)
+    assert f"SSL_CERT_FILE={broken}" in text
+    assert "cannot load the certificates" in text
+    assert f"SSL_CERT_FILE={broken}" in stderr  # the background start logged it too
+    assert "Traceback" not in stderr
+    assert emulator.control.api_calls == 0

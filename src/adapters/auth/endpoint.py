@@ -8,7 +8,7 @@ as a `FetchFailure` whose reason is safe to log.
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import httpx2
 
@@ -22,6 +22,10 @@ from ozon_mcp.domain.ports import FetchFailure, ScopeSet, TokenGrant, TokenRespo
 
 USER_AGENT = "ozon-mcp token client"
 
+# A verifying TLS context, or what makes it when a client is first built (the server defers
+# loading the CA bundle until its first tools/list is answered).
+TrustSource = ssl.SSLContext | Callable[[], ssl.SSLContext]
+
 
 class HttpTokenEndpoint:
     """Asks an OAuth 2.0 token endpoint for client-credentials tokens over httpx2."""
@@ -31,17 +35,18 @@ class HttpTokenEndpoint:
         config: TokenEndpointConfig,
         *,
         clock: Clock | None = None,
-        tls: ssl.SSLContext | None = None,
+        tls: TrustSource | None = None,
         scrubber: Scrubber | None = None,
     ) -> None:
         self.config = config
         self._clock = clock or SystemClock()
         # The product's one scrubber when given (it then learns every token issued here).
         self._scrub = scrubber or Scrubber(config.client_id, config.secret_value)
-        # Loading the CA bundle takes 20-60 ms of CPU: done once here (or shared by the caller,
-        # e.g. with the upstream client), never on the event loop when the first token is
-        # fetched, which would stall every other task. Verification is always on.
-        self._tls = tls or httpx2.create_ssl_context()
+        # Loading the CA bundle takes 20-100 ms of CPU: done once here (or shared by the
+        # caller, e.g. with the upstream client, and made before the first fetch), never on the
+        # event loop when the first token is fetched, which would stall every other task.
+        # Verification is always on.
+        self._tls: TrustSource = tls or httpx2.create_ssl_context()
         self._async_client: httpx2.AsyncClient | None = None
         self._sync_client: httpx2.Client | None = None
 
@@ -112,7 +117,7 @@ class HttpTokenEndpoint:
                 timeout=self._timeout(),
                 limits=self._limits(),
                 follow_redirects=False,
-                verify=self._tls,
+                verify=self._context(),
                 headers={"User-Agent": USER_AGENT},
             )
         return self._async_client
@@ -123,10 +128,13 @@ class HttpTokenEndpoint:
                 timeout=self._timeout(),
                 limits=self._limits(),
                 follow_redirects=False,
-                verify=self._tls,
+                verify=self._context(),
                 headers={"User-Agent": USER_AGENT},
             )
         return self._sync_client
+
+    def _context(self) -> ssl.SSLContext:
+        return self._tls() if callable(self._tls) else self._tls
 
     # --- classification ------------------------------------------------------------------------
 

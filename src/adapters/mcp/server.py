@@ -7,6 +7,7 @@ upstream request is made.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -27,7 +28,7 @@ from ozon_mcp.adapters.openapi import (
     scrub,
 )
 from ozon_mcp.adapters.openapi.results import render_response_off_loop
-from ozon_mcp.domain.errors import TokenAcquisitionError
+from ozon_mcp.domain.errors import ConfigurationError, TokenAcquisitionError
 
 log = logging.getLogger("ozon_mcp.server")
 
@@ -143,6 +144,8 @@ class ToolRouter:
             response = await self._hooks.upstream.send(request)
         except TokenAcquisitionError as exc:
             return self._safe(f"{name}: no access token: {exc.message}", is_error=True)
+        except ConfigurationError as exc:  # e.g. a CA bundle OpenSSL refuses, met at first use
+            return self._safe(f"{name} cannot be called: {exc}", is_error=True)
         except UpstreamError as exc:
             return self._safe(f"{name}: {exc}", is_error=True)
         rendered = await render_response_off_loop(
@@ -176,6 +179,76 @@ class ToolRouter:
         return _text(scrub(text, self._hooks.secrets()), is_error=is_error)
 
 
+# The background start (the upstream client with its TLS context, then the token request) is
+# CPU work of 50-150 ms on the event loop. It waits until the first tools/list is answered, so
+# that a client sees the tools at once, and runs while the agent reads them; a tool call starts
+# it at once, and it starts at the latest this long after a session opened.
+AFTER_THE_ANSWER = 0.01  # s: time for the transport to send the tools/list answer first
+START_AT_THE_LATEST = 1.0  # s after the session opened, for a client that lists no tools
+
+
+class BackgroundStart:
+    """Runs the server's background start once per event loop (in-process clients may open
+    sessions on several loops), at the first of: a tool call, shortly after a tools/list, or a
+    fallback delay after a session opened. Pending starts are dropped when the last session
+    closes (the container may be closed next)."""
+
+    def __init__(self, start: Callable[[], Awaitable[None]]) -> None:
+        self._start = start
+        self._started_on: asyncio.AbstractEventLoop | None = None
+        self._sessions = 0
+        self._pending: set[asyncio.TimerHandle] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[None]:
+        """The span of one MCP session; its fallback start is armed here."""
+        self._sessions += 1
+        self.start_later(START_AT_THE_LATEST)
+        try:
+            yield
+        finally:
+            self._sessions -= 1
+            if self._sessions == 0:
+                for handle in self._pending:
+                    handle.cancel()
+                self._pending.clear()
+
+    def start_later(self, delay: float) -> None:
+        """Start `delay` seconds from now, unless started by then."""
+        if self._started_on is asyncio.get_running_loop():
+            return
+        handle: asyncio.TimerHandle | None = None
+
+        def fire() -> None:
+            assert handle is not None
+            self._pending.discard(handle)
+            if self._started_on is not asyncio.get_running_loop():
+                task = asyncio.get_running_loop().create_task(self.start_now(), name="start")
+                self._tasks.add(task)  # a reference, or the loop may drop the task half-way
+                task.add_done_callback(self._tasks.discard)
+
+        handle = asyncio.get_running_loop().call_later(delay, fire)
+        self._pending.add(handle)
+
+    async def start_now(self) -> None:
+        """Start now unless started on this loop; a failure is logged (a tool call then meets
+        it again, as its own error) and the next trigger tries again."""
+        loop = asyncio.get_running_loop()
+        if self._started_on is loop:
+            return
+        self._started_on = loop
+        try:
+            await self._start()
+        except Exception as exc:
+            self._started_on = None
+            log.error(  # a configuration error's message says it all; anything else: details
+                "the background start (API client, token request) failed: %s",
+                exc,
+                exc_info=not isinstance(exc, ConfigurationError),
+            )
+
+
 def build_server(
     router: ToolRouter,
     *,
@@ -183,12 +256,15 @@ def build_server(
     version: str = "",
     instructions: str | None = None,
     reports: ReportTool | None = None,
+    start_after_listing: bool = True,
 ) -> Server[ToolRouter]:
     """The MCP server for the router's tools; its lifespan starts the token provider.
 
     `reports` adds the `get_campaign_statistics` tool and its `ozon-mcp://reports/` resources.
+    `start_after_listing=False` starts the background work as the lifespan opens: over
+    streamable HTTP the lifespan is the service's, entered once at its start.
     """
-    hooks = router.hooks
+    background = BackgroundStart(router.hooks.start_background)
     listed = types.ListToolsResult(
         tools=router.wire_tools + ([reports.wire_tool] if reports is not None else [])
     )
@@ -198,17 +274,21 @@ def build_server(
         # The token is requested in the background: list_tools must answer at once even when
         # the token endpoint is slow or down. Closing is the container's job (its one close
         # path), since in-process clients enter this lifespan once per session.
-        await hooks.start_background()
-        yield router
+        if not start_after_listing:
+            await background.start_now()
+        async with background.session():
+            yield router
 
     async def list_tools(
         _ctx: ServerRequestContext[ToolRouter], _params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
+        background.start_later(AFTER_THE_ANSWER)
         return listed
 
     async def call_tool(
         ctx: ServerRequestContext[ToolRouter], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
+        await background.start_now()
         if reports is not None and params.name == reports.name:
             return await reports.call(ctx, params.arguments)
         return await router.call(params.name, params.arguments)

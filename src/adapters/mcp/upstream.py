@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import random
-import ssl
 import time
 import zlib
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from urllib.parse import urlencode
 import anyio
 import httpx2
 
+from ozon_mcp.adapters.auth.endpoint import TrustSource
 from ozon_mcp.adapters.mcp.body_reading import (
     ACCEPT_ENCODING,
     BodyRead,
@@ -198,7 +198,7 @@ class UpstreamClient:
         max_body_bytes: int,
         timeout: httpx2.Timeout | None = None,
         transport: httpx2.AsyncBaseTransport | None = None,
-        tls: ssl.SSLContext | None = None,
+        tls: TrustSource | None = None,
         budget: RequestBudget | None = None,
         read_deadline: float = DEFAULT_READ_DEADLINE,
         retry_policy: ApiRetryPolicy | None = None,
@@ -213,20 +213,36 @@ class UpstreamClient:
         self._base = httpx2.URL(self._base_url)
         self._max_body_bytes = max_body_bytes
         self._read_deadline = read_deadline
-        self._client = httpx2.AsyncClient(
-            base_url=self._base_url,
-            auth=auth,
-            timeout=timeout or httpx2.Timeout(30.0, connect=5.0),
-            follow_redirects=False,
-            limits=httpx2.Limits(max_connections=100, max_keepalive_connections=20),
-            transport=transport,
-            verify=tls or True,  # a shared context saves loading the CA bundle twice
-            headers={
-                "Accept": "application/json, text/csv;q=0.9, */*;q=0.5",
-                "Accept-Encoding": ACCEPT_ENCODING,  # only what we can inflate within a cap
-            },
-            event_hooks={"request": [self._start_deadline]},
-        )
+        self._auth = auth
+        self._timeout = timeout or httpx2.Timeout(30.0, connect=5.0)
+        self._transport = transport
+        self._tls = tls
+        self._client: httpx2.AsyncClient | None = None
+
+    def prepare(self) -> None:
+        """Build the pooled client now. Its verifying TLS context (a CA bundle load, 50-100 ms
+        of CPU) is made at the latest here; the server calls this once its first tools/list is
+        answered, so neither the listing nor the first tool call waits for it."""
+        self._pooled_client()
+
+    def _pooled_client(self) -> httpx2.AsyncClient:
+        if self._client is None:
+            tls = self._tls() if callable(self._tls) else self._tls
+            self._client = httpx2.AsyncClient(
+                base_url=self._base_url,
+                auth=self._auth,
+                timeout=self._timeout,
+                follow_redirects=False,
+                limits=httpx2.Limits(max_connections=100, max_keepalive_connections=20),
+                transport=self._transport,
+                verify=tls or True,  # a shared context saves loading the CA bundle twice
+                headers={
+                    "Accept": "application/json, text/csv;q=0.9, */*;q=0.5",
+                    "Accept-Encoding": ACCEPT_ENCODING,  # only what we can inflate within a cap
+                },
+                event_hooks={"request": [self._start_deadline]},
+            )
+        return self._client
 
     @property
     def base_url(self) -> str:
@@ -342,7 +358,7 @@ class UpstreamClient:
     ) -> UpstreamResponse:
         try:
             # The parsed URL itself: the client copies it instead of parsing the text again.
-            async with self._client.stream(method, target, **kwargs) as response:
+            async with self._pooled_client().stream(method, target, **kwargs) as response:
                 read = await self._read(response)
                 declared = _content_length(response) if read.complete is False else None
                 return UpstreamResponse(
@@ -383,5 +399,7 @@ class UpstreamClient:
             ) from None
 
     async def aclose(self) -> None:
-        """Close the pooled connections."""
-        await self._client.aclose()
+        """Close the pooled connections (a later call opens a new client)."""
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
