@@ -53,10 +53,10 @@ INTERLEAVED: tuple[tuple[str, AllAtOnce], ...] = (
     ("S2s", cost.s2s),
     ("S2m", cost.s2m),
 )
-TOGETHER = ("S3", "S3d")
+OWN_PROCESS = ("S3", "S3d")
 EARLY = ("S1", "S1b")
 FAULTS = tuple(name for name, _, _ in SEQUENTIAL if name not in EARLY)
-ALL_SCENARIOS = (*EARLY, *(name for name, _ in INTERLEAVED), *TOGETHER, *FAULTS, "MCP")
+ALL_SCENARIOS = (*EARLY, *(name for name, _ in INTERLEAVED), *OWN_PROCESS, *FAULTS, "MCP")
 
 
 @dataclass(frozen=True)
@@ -114,8 +114,8 @@ async def _run_interleaved(plan: Plan, ctx: Context, runs: Runs) -> None:
             )
 
 
-async def _run_together(plan: Plan, ctx: Context, runs: Runs) -> None:
-    selected = [name for name in TOGETHER if name in plan.scenarios]
+async def _run_in_own_processes(plan: Plan, ctx: Context, runs: Runs) -> None:
+    selected = [name for name in OWN_PROCESS if name in plan.scenarios]
     if not selected:
         return
     spawn = multiprocessing.get_context("spawn")
@@ -127,11 +127,11 @@ async def _run_together(plan: Plan, ctx: Context, runs: Runs) -> None:
         for name in selected:
             for rep in range(plan.reps):
                 started = time.perf_counter()
-                counted = await herd.s3_together(MANAGERS, ctx, pool, default_margins=name == "S3d")
+                counted = await herd.s3_each(MANAGERS, ctx, pool, default_margins=name == "S3d")
                 for key, metrics in counted.items():
                     _record(runs, name, key, metrics)
                 progress(
-                    f"{name} rep {rep + 1}/{plan.reps} all managers at once: "
+                    f"{name} rep {rep + 1}/{plan.reps} each manager in its own process: "
                     f"{time.perf_counter() - started:.1f} s"
                 )
 
@@ -178,7 +178,7 @@ async def run(plan: Plan) -> Runs:
         try:
             await _run_sequential(plan, ctx, runs, EARLY)
             await _run_interleaved(plan, ctx, runs)
-            await _run_together(plan, ctx, runs)
+            await _run_in_own_processes(plan, ctx, runs)
             await _run_sequential(plan, ctx, runs, FAULTS)
             await _run_mcp(plan, main, runs)
         finally:
