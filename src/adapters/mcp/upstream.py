@@ -218,6 +218,7 @@ class UpstreamClient:
         self._transport = transport
         self._tls = tls
         self._client: httpx2.AsyncClient | None = None
+        self._closed = False
 
     def prepare(self) -> None:
         """Build the pooled client now. Its verifying TLS context (a CA bundle load, 50-100 ms
@@ -226,6 +227,8 @@ class UpstreamClient:
         self._pooled_client()
 
     def _pooled_client(self) -> httpx2.AsyncClient:
+        if self._closed:
+            raise RuntimeError("the upstream API client has been closed")
         if self._client is None:
             tls = self._tls() if callable(self._tls) else self._tls
             self._client = httpx2.AsyncClient(
@@ -399,7 +402,8 @@ class UpstreamClient:
             ) from None
 
     async def aclose(self) -> None:
-        """Close the pooled connections (a later call opens a new client)."""
+        """Close the pooled connections; later calls fail (RuntimeError)."""
+        self._closed = True
         client, self._client = self._client, None
         if client is not None:
             await client.aclose()
