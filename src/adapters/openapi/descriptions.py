@@ -38,6 +38,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Literal
 
+from ozon_mcp.adapters.openapi.lazy_pattern import LazyPattern
 from ozon_mcp.adapters.openapi.phrasebook import RFC3339_NOTE, plain_typography, rephrase
 from ozon_mcp.adapters.openapi.tools import OperationTool
 
@@ -52,25 +53,32 @@ _DATA_KEYWORDS = frozenset({"enum", "const", "default", "examples", "example"})
 # Sentences that repeat what the schema or the tool list already says (whole sentences only).
 _REDUNDANT = [
     # `required` in the schema says it.
-    re.compile(r"(?:^|\s)(?:Необязательное|Обязательное) (?:поле|параметр)\.(?=\s|$)"),
-    re.compile(r"(?i)(?:^|\s)(?:This field is )?(?:optional|required)\.(?=\s|$)"),
+    LazyPattern(
+        r"(?:^|\s)(?:Необязательное|Обязательное) (?:поле|параметр)\.(?=\s|$)", needs="бязательное"
+    ),
+    LazyPattern(r"(?i)(?:^|\s)(?:This field is )?(?:optional|required)\.(?=\s|$)", needs="."),
     # The `/json` variant of a report is another path, not a tool: the agent cannot use it.
-    re.compile(
+    LazyPattern(
         r"(?:^|\s)Чтобы запросить отчёт в формате JSON, добавьте[^\n]*?`/json`[^\n]*?`[^`]+`\.",
+        needs="Чтобы запросить отчёт в формате JSON",
     ),
     # Links to downloadable example archives: nothing an agent can act on.
-    re.compile(r"(?:^|\n)Архивы с примерами отчётов[^\n]*:(?:\n\s*- \[[^\]]*\]\([^)]*\))+"),
-    re.compile(r"(?:^|\n)\[Подробнее[^\]]*\]\([^)]*\)"),
+    LazyPattern(
+        r"(?:^|\n)Архивы с примерами отчётов[^\n]*:(?:\n\s*- \[[^\]]*\]\([^)]*\))+",
+        needs="Архивы с примерами отчётов",
+    ),
+    LazyPattern(r"(?:^|\n)\[Подробнее[^\]]*\]\([^)]*\)", needs="[Подробнее"),
 ]
 
 # The same explanation repeated across operations, said once, briefly, with every fact kept.
 _REPHRASED = [
     (
-        re.compile(
+        LazyPattern(
             r"Performance API асинхронный\.\s*Поэтому в результате запроса будет не сам отчёт, "
             r"а уникальный идентификатор\s+отправленного запроса, с помощью которого можно "
             r"проверить статус формирования отчёта \((`[^`]+`)\) и скачать отчёт"
-            r"(?: в формате (\w+))? \((`[^`]+`)\)\."
+            r"(?: в формате (\w+))? \((`[^`]+`)\)\.",
+            needs="Performance API асинхронный.",
         ),
         lambda m: (
             f"Вернёт UUID для {m.group(1)} и {m.group(3)}"
@@ -78,17 +86,19 @@ _REPHRASED = [
         ),
     ),
     (
-        re.compile(
+        LazyPattern(
             r"Единица измерения — одна миллионная доля рубля, округляется до\s+копеек\. "
-            r"Например, значение `1 000 000` в параметре равно 1 рублю\."
+            r"Например, значение `1 000 000` в параметре равно 1 рублю\.",
+            needs="Единица измерения — одна миллионная доля рубля",
         ),
         lambda _m: "В микрорублях (`1000000` = 1 ₽, до копеек).",
     ),
     (
-        re.compile(
+        LazyPattern(
             r"В запросе укажите временной промежуток с помощью полей `from` и `to` или "
             r"`dateFrom` и `dateTo`\. Если заполнены все\s+четыре поля, в ответе будет "
-            r"статистика по временному промежутку из полей `dateFrom` и `dateTo`\."
+            r"статистика по временному промежутку из полей `dateFrom` и `dateTo`\.",
+            needs="В запросе укажите временной промежуток с помощью полей",
         ),
         lambda _m: "Период: `dateFrom`/`dateTo`, иначе `from`/`to`.",
     ),
@@ -100,37 +110,39 @@ _REPHRASED = [
 # needs to choose and call them. Matched against the folded text (before it is rephrased).
 ANSWER_CONTENTS = (
     # The report columns (8 report tools).
-    re.compile(r"(?:^|\s)Отчёт содержит: [^.]+\."),
+    LazyPattern(r"(?:^|\s)Отчёт содержит: [^.]+\.", needs="Отчёт содержит: "),
     # GetLimitsList: which limits the answer lists.
-    re.compile(
+    LazyPattern(
         r" Вы можете получить лимиты ставок по инструментам: Оплата за заказ: Минимальная и "
         r"максимальная ставка для инструмента\. Минимальные ставки за заказ для некоторых "
         r"категорий товаров\. Спецразмещение и Оплата за клик: Минимальная и максимальная "
-        r"ставка за клик\. Минимальные ставки за клик для некоторых категорий товаров\."
+        r"ставка за клик\. Минимальные ставки за клик для некоторых категорий товаров\.",
+        needs=" Вы можете получить лимиты ставок",
     ),
     # DownloadStatistics: the format of the file (each report tool's `campaigns` text says
     # when it is CSV and when ZIP).
-    re.compile(
+    LazyPattern(
         r" Формат отчёта в заголовке ответа указан в поле `content-type`\. Формат зависит от "
         r"того, сколько кампаний в поле `campaigns` исходного запроса: .*? Имя файла вида "
-        r"`[^`]+`\."
+        r"`[^`]+`\.",
+        needs=" Формат отчёта в заголовке ответа",
     ),
     # CreateProductCampaignCPCV2: where the answer holds the new campaign's ID.
-    re.compile(
+    LazyPattern(
         r" При успешном выполнении запроса в поле `campaignId` ответа будет идентификатор "
-        r"созданной кампании\."
+        r"созданной кампании\.",
+        needs=" При успешном выполнении запроса в поле `campaignId`",
     ),
 )
 
-_MARKDOWN_LINK = re.compile(r"\[([^\[\]]+)\]\((?:https?://)[^()\s]+\)")
-_HTML_BREAK = re.compile(r"\s*<br\s*/?>\s*", re.IGNORECASE)
+_MARKDOWN_LINK = LazyPattern(r"\[([^\[\]]+)\]\((?:https?://)[^()\s]+\)", needs="](http")
+_HTML_BREAK = LazyPattern(r"(?i)\s*<br\s*/?>\s*", needs="<")
 _LIST_ITEM = re.compile(r"\n[ \t]*[-*][ \t]+")
-_SPACES = re.compile(r"\s+")
 _ITEM_ENDS = frozenset(".,;:!?")
-_HTML_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+_HTML_TAG = LazyPattern(r"</?[A-Za-z][^<>]*>", needs="<")
 
 
-def lean_text(text: str, omit: Sequence[re.Pattern[str]] = ()) -> str:
+def lean_text(text: str, omit: Sequence[LazyPattern] = ()) -> str:
     """`text` with the known repetition removed and the layout folded onto one line.
 
     List items become `; `-separated (their order and words kept); whitespace runs become one
@@ -144,7 +156,8 @@ def lean_text(text: str, omit: Sequence[re.Pattern[str]] = ()) -> str:
     text = _MARKDOWN_LINK.sub(r"\1", text)
     text = _HTML_BREAK.sub(" ", text)
     text = html.unescape(_HTML_TAG.sub(" ", text))  # "2&nbsp;000" is "2 000"
-    text = _SPACES.sub(" ", _fold_lists("\n" + text.strip())).strip(" ;")
+    # Each run of whitespace (`str.isspace`, as regex `\s`) becomes one space.
+    text = " ".join(_fold_lists("\n" + text.strip()).split()).strip(" ;")
     for pattern in omit:
         text = pattern.sub("", text)
     return plain_typography(rephrase(text))
@@ -207,7 +220,7 @@ def describe_tools(tools: Sequence[OperationTool], mode: DescriptionMode) -> lis
 
 # A note that only restates a schema `pattern` for string-encoded integers ("uint64, as
 # digits"): the pattern says it already.
-_PATTERN_NOTE = re.compile(r"\s*\(?\b(?:u?int(?:32|64)), as digits\)?\.?$")
+_PATTERN_NOTE = LazyPattern(r"\s*\(?\b(?:u?int(?:32|64)), as digits\)?\.?$", needs=", as digits")
 
 
 def _lean_schema(node: Any, *, top: bool = True) -> Any:
