@@ -199,14 +199,19 @@ def lean_parameter_description(description: str) -> str:
 
 def lean_tools(tools: Sequence[OperationTool]) -> list[OperationTool]:
     """The tools with lean descriptions (tool and every schema `description`), no titles."""
+    # The schema texts leaned so far: a third of them recur (in other tools, or in the output
+    # schema), and each is leaned once.
+    leaned: dict[str, str] = {}
     return [
         replace(
             tool,
             title=None,
             description=lean_tool_description(tool.description) or tool.description,
-            input_schema=said_once(_lean_schema(tool.input_schema)),
+            input_schema=said_once(_lean_schema(tool.input_schema, leaned=leaned)),
             output_schema=(
-                _lean_schema(tool.output_schema, top=False) if tool.output_schema else None
+                _lean_schema(tool.output_schema, top=False, leaned=leaned)
+                if tool.output_schema
+                else None
             ),
         )
         for tool in tools
@@ -223,11 +228,12 @@ def describe_tools(tools: Sequence[OperationTool], mode: DescriptionMode) -> lis
 _PATTERN_NOTE = LazyPattern(r"\s*\(?\b(?:u?int(?:32|64)), as digits\)?\.?$", needs=", as digits")
 
 
-def _lean_schema(node: Any, *, top: bool = True) -> Any:
+def _lean_schema(node: Any, *, top: bool = True, leaned: dict[str, str]) -> Any:
     """Lean descriptions throughout a schema; `top` marks the input schema itself, whose
-    properties (the tool's arguments) always keep a description."""
+    properties (the tool's arguments) always keep a description. `leaned`: the lean
+    description of each text met so far (`lean_parameter_description`), filled in."""
     if isinstance(node, list):
-        return [_lean_schema(item, top=False) for item in node]
+        return [_lean_schema(item, top=False, leaned=leaned) for item in node]
     if not isinstance(node, dict):
         return node
     result: dict[str, Any] = {}
@@ -236,16 +242,19 @@ def _lean_schema(node: Any, *, top: bool = True) -> Any:
             result[key] = value
         elif key == "properties" and isinstance(value, dict):
             result[key] = {
-                name: _lean_property(schema, argument=top) for name, schema in value.items()
+                name: _lean_property(schema, argument=top, leaned=leaned)
+                for name, schema in value.items()
             }
         elif key == "description" and isinstance(value, str):
             text = _without_pattern_note(value) if "pattern" in node else value
             if node.get("format") == "date-time":
                 text = RFC3339_NOTE.sub("", text)  # the format says it
             if text:
-                result[key] = _shared_prefix_once(lean_parameter_description(text), node)
+                if text not in leaned:
+                    leaned[text] = lean_parameter_description(text)
+                result[key] = _shared_prefix_once(leaned[text], node)
         else:
-            result[key] = _lean_schema(value, top=False)
+            result[key] = _lean_schema(value, top=False, leaned=leaned)
     return result
 
 
@@ -287,12 +296,12 @@ def _size(text: str) -> int:
     return len(text.encode("utf-8"))
 
 
-def _lean_property(schema: Any, *, argument: bool) -> Any:
-    leaned = _lean_schema(schema, top=False)
+def _lean_property(schema: Any, *, argument: bool, leaned: dict[str, str]) -> Any:
+    result = _lean_schema(schema, top=False, leaned=leaned)
     original = schema.get("description") if isinstance(schema, dict) else None
-    if argument and isinstance(original, str) and isinstance(leaned, dict):
-        leaned.setdefault("description", original)  # an argument keeps one, always
-    return leaned
+    if argument and isinstance(original, str) and isinstance(result, dict):
+        result.setdefault("description", original)  # an argument keeps one, always
+    return result
 
 
 def _without_pattern_note(text: str) -> str:
