@@ -1,6 +1,6 @@
 """Regular expressions that cost nothing for the texts they cannot match.
 
-Lean mode runs some 90 patterns over every description of a spec (about 190 texts for the
+Lean mode runs some 80 patterns over every description of a spec (about 190 texts for the
 Ozon spec), and each of the long ones matches only a few of them. Compiling them all at import
 and running each `.sub()` over every text took most of lean mode's share of the start-up time.
 A `LazyPattern` names a literal that each of its matches contains (`needs`), tries the pattern
@@ -19,8 +19,8 @@ from typing import NamedTuple
 Replacement = str | Callable[[re.Match[str]], str]
 
 
-# A NamedTuple, not a dataclass: the ~90 patterns are built at import, where the dataclass
-# machinery alone would cost a millisecond.
+# An immutable value, a NamedTuple rather than a dataclass: at import, making the class costs
+# a tenth of the dataclass machinery's millisecond.
 class LazyPattern(NamedTuple):
     """`pattern` (regex source), compiled on first use, tried only where `needs` occurs.
 

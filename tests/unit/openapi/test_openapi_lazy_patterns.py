@@ -59,8 +59,8 @@ def _flattened(items: Any) -> Iterator[tuple[Any, Any]]:
     """A parsed sequence with its plain groups opened (they change nothing in what matches);
     a group that sets or clears flags stays closed."""
     for op, argument in items:
-        group_flags = argument[1] | argument[2] if op is sre_constants.SUBPATTERN else 1
-        if op is sre_constants.SUBPATTERN and not group_flags:
+        # A group's argument: (number, flags it sets, flags it clears, its sequence).
+        if op is sre_constants.SUBPATTERN and not (argument[1] or argument[2]):
             yield from _flattened(argument[3])
         else:
             yield op, argument
