@@ -38,6 +38,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Literal
 
+from ozon_mcp.adapters.openapi.lazy_pattern import LazyPattern
 from ozon_mcp.adapters.openapi.phrasebook import RFC3339_NOTE, plain_typography, rephrase
 from ozon_mcp.adapters.openapi.tools import OperationTool
 
@@ -52,25 +53,32 @@ _DATA_KEYWORDS = frozenset({"enum", "const", "default", "examples", "example"})
 # Sentences that repeat what the schema or the tool list already says (whole sentences only).
 _REDUNDANT = [
     # `required` in the schema says it.
-    re.compile(r"(?:^|\s)(?:Необязательное|Обязательное) (?:поле|параметр)\.(?=\s|$)"),
-    re.compile(r"(?i)(?:^|\s)(?:This field is )?(?:optional|required)\.(?=\s|$)"),
+    LazyPattern(
+        r"(?:^|\s)(?:Необязательное|Обязательное) (?:поле|параметр)\.(?=\s|$)", needs="бязательное"
+    ),
+    LazyPattern(r"(?i)(?:^|\s)(?:This field is )?(?:optional|required)\.(?=\s|$)", needs="."),
     # The `/json` variant of a report is another path, not a tool: the agent cannot use it.
-    re.compile(
+    LazyPattern(
         r"(?:^|\s)Чтобы запросить отчёт в формате JSON, добавьте[^\n]*?`/json`[^\n]*?`[^`]+`\.",
+        needs="Чтобы запросить отчёт в формате JSON",
     ),
     # Links to downloadable example archives: nothing an agent can act on.
-    re.compile(r"(?:^|\n)Архивы с примерами отчётов[^\n]*:(?:\n\s*- \[[^\]]*\]\([^)]*\))+"),
-    re.compile(r"(?:^|\n)\[Подробнее[^\]]*\]\([^)]*\)"),
+    LazyPattern(
+        r"(?:^|\n)Архивы с примерами отчётов[^\n]*:(?:\n\s*- \[[^\]]*\]\([^)]*\))+",
+        needs="Архивы с примерами отчётов",
+    ),
+    LazyPattern(r"(?:^|\n)\[Подробнее[^\]]*\]\([^)]*\)", needs="[Подробнее"),
 ]
 
 # The same explanation repeated across operations, said once, briefly, with every fact kept.
 _REPHRASED = [
     (
-        re.compile(
+        LazyPattern(
             r"Performance API асинхронный\.\s*Поэтому в результате запроса будет не сам отчёт, "
             r"а уникальный идентификатор\s+отправленного запроса, с помощью которого можно "
             r"проверить статус формирования отчёта \((`[^`]+`)\) и скачать отчёт"
-            r"(?: в формате (\w+))? \((`[^`]+`)\)\."
+            r"(?: в формате (\w+))? \((`[^`]+`)\)\.",
+            needs="Performance API асинхронный.",
         ),
         lambda m: (
             f"Вернёт UUID для {m.group(1)} и {m.group(3)}"
@@ -78,17 +86,19 @@ _REPHRASED = [
         ),
     ),
     (
-        re.compile(
+        LazyPattern(
             r"Единица измерения — одна миллионная доля рубля, округляется до\s+копеек\. "
-            r"Например, значение `1 000 000` в параметре равно 1 рублю\."
+            r"Например, значение `1 000 000` в параметре равно 1 рублю\.",
+            needs="Единица измерения — одна миллионная доля рубля",
         ),
         lambda _m: "В микрорублях (`1000000` = 1 ₽, до копеек).",
     ),
     (
-        re.compile(
+        LazyPattern(
             r"В запросе укажите временной промежуток с помощью полей `from` и `to` или "
             r"`dateFrom` и `dateTo`\. Если заполнены все\s+четыре поля, в ответе будет "
-            r"статистика по временному промежутку из полей `dateFrom` и `dateTo`\."
+            r"статистика по временному промежутку из полей `dateFrom` и `dateTo`\.",
+            needs="В запросе укажите временной промежуток с помощью полей",
         ),
         lambda _m: "Период: `dateFrom`/`dateTo`, иначе `from`/`to`.",
     ),
@@ -100,37 +110,39 @@ _REPHRASED = [
 # needs to choose and call them. Matched against the folded text (before it is rephrased).
 ANSWER_CONTENTS = (
     # The report columns (8 report tools).
-    re.compile(r"(?:^|\s)Отчёт содержит: [^.]+\."),
+    LazyPattern(r"(?:^|\s)Отчёт содержит: [^.]+\.", needs="Отчёт содержит: "),
     # GetLimitsList: which limits the answer lists.
-    re.compile(
+    LazyPattern(
         r" Вы можете получить лимиты ставок по инструментам: Оплата за заказ: Минимальная и "
         r"максимальная ставка для инструмента\. Минимальные ставки за заказ для некоторых "
         r"категорий товаров\. Спецразмещение и Оплата за клик: Минимальная и максимальная "
-        r"ставка за клик\. Минимальные ставки за клик для некоторых категорий товаров\."
+        r"ставка за клик\. Минимальные ставки за клик для некоторых категорий товаров\.",
+        needs=" Вы можете получить лимиты ставок",
     ),
     # DownloadStatistics: the format of the file (each report tool's `campaigns` text says
     # when it is CSV and when ZIP).
-    re.compile(
+    LazyPattern(
         r" Формат отчёта в заголовке ответа указан в поле `content-type`\. Формат зависит от "
         r"того, сколько кампаний в поле `campaigns` исходного запроса: .*? Имя файла вида "
-        r"`[^`]+`\."
+        r"`[^`]+`\.",
+        needs=" Формат отчёта в заголовке ответа",
     ),
     # CreateProductCampaignCPCV2: where the answer holds the new campaign's ID.
-    re.compile(
+    LazyPattern(
         r" При успешном выполнении запроса в поле `campaignId` ответа будет идентификатор "
-        r"созданной кампании\."
+        r"созданной кампании\.",
+        needs=" При успешном выполнении запроса в поле `campaignId`",
     ),
 )
 
-_MARKDOWN_LINK = re.compile(r"\[([^\[\]]+)\]\((?:https?://)[^()\s]+\)")
-_HTML_BREAK = re.compile(r"\s*<br\s*/?>\s*", re.IGNORECASE)
+_MARKDOWN_LINK = LazyPattern(r"\[([^\[\]]+)\]\((?:https?://)[^()\s]+\)", needs="](http")
+_HTML_BREAK = LazyPattern(r"(?i)\s*<br\s*/?>\s*", needs="<")
 _LIST_ITEM = re.compile(r"\n[ \t]*[-*][ \t]+")
-_SPACES = re.compile(r"\s+")
 _ITEM_ENDS = frozenset(".,;:!?")
-_HTML_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+_HTML_TAG = LazyPattern(r"</?[A-Za-z][^<>]*>", needs="<")
 
 
-def lean_text(text: str, omit: Sequence[re.Pattern[str]] = ()) -> str:
+def lean_text(text: str, omit: Sequence[LazyPattern] = ()) -> str:
     """`text` with the known repetition removed and the layout folded onto one line.
 
     List items become `; `-separated (their order and words kept); whitespace runs become one
@@ -144,7 +156,8 @@ def lean_text(text: str, omit: Sequence[re.Pattern[str]] = ()) -> str:
     text = _MARKDOWN_LINK.sub(r"\1", text)
     text = _HTML_BREAK.sub(" ", text)
     text = html.unescape(_HTML_TAG.sub(" ", text))  # "2&nbsp;000" is "2 000"
-    text = _SPACES.sub(" ", _fold_lists("\n" + text.strip())).strip(" ;")
+    # Each run of whitespace (`str.isspace`, as regex `\s`) becomes one space.
+    text = " ".join(_fold_lists("\n" + text.strip()).split()).strip(" ;")
     for pattern in omit:
         text = pattern.sub("", text)
     return plain_typography(rephrase(text))
@@ -186,14 +199,19 @@ def lean_parameter_description(description: str) -> str:
 
 def lean_tools(tools: Sequence[OperationTool]) -> list[OperationTool]:
     """The tools with lean descriptions (tool and every schema `description`), no titles."""
+    # The schema texts leaned so far: a third of them recur (in other tools, or in the output
+    # schema), and each is leaned once.
+    leaned: dict[str, str] = {}
     return [
         replace(
             tool,
             title=None,
             description=lean_tool_description(tool.description) or tool.description,
-            input_schema=said_once(_lean_schema(tool.input_schema)),
+            input_schema=said_once(_lean_schema(tool.input_schema, leaned=leaned)),
             output_schema=(
-                _lean_schema(tool.output_schema, top=False) if tool.output_schema else None
+                _lean_schema(tool.output_schema, top=False, leaned=leaned)
+                if tool.output_schema
+                else None
             ),
         )
         for tool in tools
@@ -207,14 +225,15 @@ def describe_tools(tools: Sequence[OperationTool], mode: DescriptionMode) -> lis
 
 # A note that only restates a schema `pattern` for string-encoded integers ("uint64, as
 # digits"): the pattern says it already.
-_PATTERN_NOTE = re.compile(r"\s*\(?\b(?:u?int(?:32|64)), as digits\)?\.?$")
+_PATTERN_NOTE = LazyPattern(r"\s*\(?\b(?:u?int(?:32|64)), as digits\)?\.?$", needs=", as digits")
 
 
-def _lean_schema(node: Any, *, top: bool = True) -> Any:
+def _lean_schema(node: Any, *, top: bool = True, leaned: dict[str, str]) -> Any:
     """Lean descriptions throughout a schema; `top` marks the input schema itself, whose
-    properties (the tool's arguments) always keep a description."""
+    properties (the tool's arguments) always keep a description. `leaned`: the lean
+    description of each text met so far (`lean_parameter_description`), filled in."""
     if isinstance(node, list):
-        return [_lean_schema(item, top=False) for item in node]
+        return [_lean_schema(item, top=False, leaned=leaned) for item in node]
     if not isinstance(node, dict):
         return node
     result: dict[str, Any] = {}
@@ -223,16 +242,19 @@ def _lean_schema(node: Any, *, top: bool = True) -> Any:
             result[key] = value
         elif key == "properties" and isinstance(value, dict):
             result[key] = {
-                name: _lean_property(schema, argument=top) for name, schema in value.items()
+                name: _lean_property(schema, argument=top, leaned=leaned)
+                for name, schema in value.items()
             }
         elif key == "description" and isinstance(value, str):
             text = _without_pattern_note(value) if "pattern" in node else value
             if node.get("format") == "date-time":
                 text = RFC3339_NOTE.sub("", text)  # the format says it
             if text:
-                result[key] = _shared_prefix_once(lean_parameter_description(text), node)
+                if text not in leaned:
+                    leaned[text] = lean_parameter_description(text)
+                result[key] = _shared_prefix_once(leaned[text], node)
         else:
-            result[key] = _lean_schema(value, top=False)
+            result[key] = _lean_schema(value, top=False, leaned=leaned)
     return result
 
 
@@ -274,12 +296,12 @@ def _size(text: str) -> int:
     return len(text.encode("utf-8"))
 
 
-def _lean_property(schema: Any, *, argument: bool) -> Any:
-    leaned = _lean_schema(schema, top=False)
+def _lean_property(schema: Any, *, argument: bool, leaned: dict[str, str]) -> Any:
+    result = _lean_schema(schema, top=False, leaned=leaned)
     original = schema.get("description") if isinstance(schema, dict) else None
-    if argument and isinstance(original, str) and isinstance(leaned, dict):
-        leaned.setdefault("description", original)  # an argument keeps one, always
-    return leaned
+    if argument and isinstance(original, str) and isinstance(result, dict):
+        result.setdefault("description", original)  # an argument keeps one, always
+    return result
 
 
 def _without_pattern_note(text: str) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from openapi_support import GENERIC_SPECS, make_spec, read_json
 
 from ozon_mcp.adapters.openapi import (
@@ -79,6 +80,31 @@ def test_repair_leaves_the_callers_document_untouched() -> None:
     before = copy.deepcopy(original)
     repair_spec(original, "copy")
     assert original == before
+
+
+def test_a_parsed_spec_repaired_in_place_is_the_repaired_copy() -> None:
+    """`parse_spec` repairs the document it has just parsed without copying it first: the same
+    document and repairs as a copy's, objects shared through YAML aliases included."""
+    original = read_json(bundled_spec_path())
+    copied = repair_spec(copy.deepcopy(original), "spec")
+    in_place = repair_spec(original, "spec", in_place=True)
+    assert in_place.document is original
+    assert in_place.document == copied.document
+    assert in_place.repairs == copied.repairs
+    text = (
+        "openapi: 3.0.3\ninfo: {title: y, version: '1'}\npaths:\n  /a:\n    post:\n"
+        "      requestBody: {content: {application/json: {schema: &shared {type: object, "
+        "enum: null, properties: {x: {type: string}}}}}}\n"
+        "      responses: {'200': {description: ok, content: {application/json: "
+        "{schema: *shared}}}}\n"
+    )
+    parsed = parse_spec(text, "aliased.yaml")
+    assert parsed.repairs == repair_spec(yaml.safe_load(text), "aliased.yaml").repairs
+    assert parsed.repairs  # the shared schema's null `enum`, dropped
+    operation = parsed.document["paths"]["/a"]["post"]
+    shared = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert shared is operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert "enum" not in shared
 
 
 @pytest.mark.parametrize("path", GENERIC_SPECS, ids=lambda p: p.name)
