@@ -36,7 +36,7 @@ SIZE_ROWS = (
     report.SizeRow("ours-read-only", "ozon-mcp serve, `OZON_MCP_READ_ONLY=1`", "lean"),
     report.SizeRow("fastmcp", "FastMCP from_openapi", "its defaults, with output schemas"),
 )
-MCP_MIN_REPS = 5
+MCP_MIN_REPS = 9
 ERROR_SCENARIOS = ("S4", "S4r", "S5", "S6", "S7a", "S7b", "S7c")
 
 
