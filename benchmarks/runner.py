@@ -8,6 +8,7 @@ its own floor to compare with.
 from __future__ import annotations
 
 import asyncio
+import compileall
 import multiprocessing
 import sys
 import time
@@ -139,6 +140,11 @@ async def _run_in_own_processes(plan: Plan, ctx: Context, runs: Runs) -> None:
 async def _run_mcp(plan: Plan, emulator: ServerProcess, runs: Runs) -> None:
     if "MCP" not in plan.scenarios:
         return
+    # As a pip-installed wheel ships them (pip compiles at install): with PYTHONDONTWRITEBYTECODE
+    # set, as on the machine of the recorded runs, every start would otherwise compile from
+    # source each module of the checkout changed since its last .pyc (ours and the floor's).
+    for folder in ("src", "benchmarks"):
+        compileall.compile_dir(mcp_level.ROOT / folder, quiet=1)
     control = Control(emulator.base_url)
     try:
         await control.reset()

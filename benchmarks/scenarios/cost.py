@@ -1,8 +1,10 @@
 """Cost scenarios: S2 (async, loopback), S2s (sync, loopback), S2m (async, in-process transport).
 
 One repetition opens a client per contender, obtains its token and warms it up, then times N
-sequential GETs per contender in 10 interleaved chunks (A B C ... A B C ...), so that a burst
-of load from elsewhere on the machine hits every contender alike. Both wall time and the
+sequential GETs per contender in 10 interleaved chunks (A B C ... B C A ... C A B ...: the
+order rotates by one each chunk), so that a burst of load from elsewhere on the machine hits
+every contender alike and none always runs after the same one. The cyclic garbage collector
+runs between chunks, not during them. Both wall time and the
 benchmark process's CPU time are recorded; with the in-process transport (S2m) they are equal
 on an idle machine, and CPU time is immune to other processes competing for the cores.
 Each contender authenticates to the fast server under its own client_id, so the server counts
@@ -12,16 +14,19 @@ its token requests apart.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterator, Mapping
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from benchmarks.contenders import Contender, Endpoints
 from benchmarks.scenarios.common import PATH, Context, Metrics, describe
 from benchmarks.servers import fast_server_counts
 
 CHUNKS = 10
+T = TypeVar("T")
 
 
 @dataclass
@@ -45,6 +50,27 @@ class _Tally:
         }
 
 
+def rotated(subjects: Mapping[str, T], chunk: int) -> list[tuple[str, T]]:
+    """The contenders in the order of `chunk`: each starts one place later than in the
+    previous chunk, so every contender runs after every other about equally often (in a fixed
+    order, one always paid for what the one before it left behind: caches, garbage)."""
+    items = list(subjects.items())
+    shift = chunk % len(items) if items else 0
+    return items[shift:] + items[:shift]
+
+
+@contextlib.contextmanager
+def quiet_collector() -> Iterator[None]:
+    """A full collection before a timed chunk, none during it (as `timeit` does): the cyclic
+    collector then runs at no contender's expense."""
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def own_endpoints(ctx: Context, contender: Contender) -> Endpoints:
     """The fast server, with a client_id of the contender's own."""
     return replace(ctx.fast, client_id=f"bench-{contender.key}")
@@ -65,15 +91,15 @@ async def _async_rep(
                 tallies[key].error = describe(exc)
         live = {key: s for key, s in subjects.items() if not tallies[key].error}
         per_chunk = calls // CHUNKS
-        for _ in range(CHUNKS):
-            for key, subject in live.items():
+        for chunk in range(CHUNKS):
+            for key, subject in rotated(live, chunk):
                 tally = tallies[key]
-                gc.collect()
-                wall, cpu = time.perf_counter(), time.process_time()
-                for _ in range(per_chunk):
-                    tally.failures += (await subject.get(PATH)) != 200
-                tally.wall += time.perf_counter() - wall
-                tally.cpu += time.process_time() - cpu
+                with quiet_collector():
+                    wall, cpu = time.perf_counter(), time.process_time()
+                    for _ in range(per_chunk):
+                        tally.failures += (await subject.get(PATH)) != 200
+                    tally.wall += time.perf_counter() - wall
+                    tally.cpu += time.process_time() - cpu
                 tally.calls += per_chunk
     finally:
         for subject in subjects.values():
@@ -93,15 +119,15 @@ def _sync_rep(contenders: tuple[Contender, ...], ctx: Context, calls: int) -> di
             for _ in range(ctx.sizes.warmup_calls):
                 subject.get(PATH)
         per_chunk = calls // CHUNKS
-        for _ in range(CHUNKS):
-            for key, subject in subjects.items():
+        for chunk in range(CHUNKS):
+            for key, subject in rotated(subjects, chunk):
                 tally = tallies[key]
-                gc.collect()
-                wall, cpu = time.perf_counter(), time.process_time()
-                for _ in range(per_chunk):
-                    tally.failures += subject.get(PATH) != 200
-                tally.wall += time.perf_counter() - wall
-                tally.cpu += time.process_time() - cpu
+                with quiet_collector():
+                    wall, cpu = time.perf_counter(), time.process_time()
+                    for _ in range(per_chunk):
+                        tally.failures += subject.get(PATH) != 200
+                    tally.wall += time.perf_counter() - wall
+                    tally.cpu += time.process_time() - cpu
                 tally.calls += per_chunk
     finally:
         for subject in subjects.values():
