@@ -15,11 +15,13 @@ from typing import Any, Self
 import httpx2
 
 from ozon_mcp.adapters.auth.flow import (
+    UNAUTHORIZED,
     Accepted,
     BearerFlow,
     FlowReply,
     Invalidate,
     NeedToken,
+    authorized,
     bearer_flow,
 )
 from ozon_mcp.adapters.auth.provider import TokenProvider
@@ -136,7 +138,13 @@ class ProviderBearerAuth(httpx2.Auth):
         if self.requires_request_body:
             request.read()
         provider = self.sync_provider
-        flow: BearerFlow = bearer_flow(request)
+        # The first send needs no flow: the token, then the request; the flow takes over only
+        # after a 401 (one generator step less per request).
+        token = provider.get_token()
+        response = yield authorized(request, token)
+        if response.status_code != UNAUTHORIZED:
+            return
+        flow: BearerFlow = bearer_flow(request, (token, response))
         reply: FlowReply = None
         while True:
             try:
@@ -159,7 +167,14 @@ class ProviderBearerAuth(httpx2.Auth):
         if self.requires_request_body:
             await request.aread()
         provider = self.provider
-        flow: BearerFlow = bearer_flow(request)
+        # As in `sync_auth_flow`; a token in hand is taken without awaiting (the hot path).
+        token = provider.token_in_hand()
+        if token is None:
+            token = await provider.get_token()
+        response = yield authorized(request, token)
+        if response.status_code != UNAUTHORIZED:
+            return
+        flow: BearerFlow = bearer_flow(request, (token, response))
         reply: FlowReply = None
         while True:
             try:

@@ -73,24 +73,34 @@ FlowReply = AccessToken | IncomingResponse | None
 BearerFlow = Generator[FlowStep, FlowReply, None]
 
 
-def bearer_flow(request: OutgoingRequest) -> BearerFlow:
-    """Authorize `request`, and recover once from a 401 caused by a rejected token."""
-    token = _expect_token((yield NEED_TOKEN))
-    response = _expect_response((yield Send(_authorized(request, token))))
+def bearer_flow(
+    request: OutgoingRequest, first_try: tuple[AccessToken, IncomingResponse] | None = None
+) -> BearerFlow:
+    """Authorize `request`, and recover once from a 401 caused by a rejected token.
+
+    `first_try`: the token a driver already sent `request` with and the answer it got (the
+    drivers' hot path sends at once with a token in hand and needs the flow only after a 401).
+    """
+    if first_try is None:
+        token = _expect_token((yield NEED_TOKEN))
+        response = _expect_response((yield Send(authorized(request, token))))
+    else:
+        token, response = first_try
     if response.status_code != UNAUTHORIZED:
         return
     yield Invalidate(token.fingerprint)
     replacement = _expect_token((yield NEED_TOKEN))
     if replacement.fingerprint == token.fingerprint:
         return  # the same token again (or kept while replacing pauses): a retry would fail too
-    retried = _expect_response((yield Send(_authorized(request, replacement))))
+    retried = _expect_response((yield Send(authorized(request, replacement))))
     if retried.status_code == UNAUTHORIZED:
         yield Invalidate(replacement.fingerprint)
     else:
         yield Accepted(replacement.fingerprint)
 
 
-def _authorized(request: OutgoingRequest, token: AccessToken) -> OutgoingRequest:
+def authorized(request: OutgoingRequest, token: AccessToken) -> OutgoingRequest:
+    """`request` carrying `token` (its Authorization header set)."""
     request.headers["Authorization"] = f"Bearer {token.value}"
     return request
 

@@ -92,14 +92,20 @@ class TokenProvider(FlowDriver):
         Raises the lifecycle's `TokenAcquisitionError` when no token can be had (its message
         says what to fix), or `ProviderClosedError` after `aclose()`.
         """
-        self._bind_to_running_loop()
-        token = self._flows.token_in_hand()
+        token = self.token_in_hand()
         if token is not None:
-            if self._proactive:
-                self._ensure_refresher()  # restarts a refresher that stopped
             return token
         with then_after_cold_call(self._refresher_after_cold_call):
             return await self._run(self._flows.caller())
+
+    def token_in_hand(self) -> AccessToken | None:
+        """The hot path of `get_token`, without awaiting: the valid token when one is in hand
+        and no refresh is due; None when `get_token` would have to fetch or wait."""
+        self._bind_to_running_loop()
+        token = self._flows.token_in_hand()
+        if token is not None and self._proactive:
+            self._ensure_refresher()  # restarts a refresher that stopped
+        return token
 
     async def start(self) -> None:
         """Start the background refresher: a token is requested now and renewed before expiry."""

@@ -95,3 +95,21 @@ def test_a_driver_that_answers_the_wrong_thing_is_told_so() -> None:
 
 def _token_of(raw: str) -> AccessToken:
     return token_value(raw)
+
+
+def test_a_flow_given_the_first_try_goes_on_from_its_401() -> None:
+    """The drivers send at once with a token in hand; the flow takes over after a 401."""
+    request = FakeRequest()
+    rejected, fresh = _token_of("tok-A"), _token_of("tok-B")
+    flow = bearer_flow(request, (rejected, FakeResponse(401)))
+    assert next(flow) == Invalidate(rejected.fingerprint)
+    assert flow.send(None) == NeedToken()
+    assert flow.send(fresh) == Send(request)
+    assert request.headers["Authorization"] == "Bearer tok-B"
+    assert flow.send(FakeResponse(200)) == Accepted(fresh.fingerprint)
+
+
+def test_a_flow_given_a_first_try_without_401_has_nothing_to_do() -> None:
+    flow = bearer_flow(FakeRequest(), (_token_of("tok-A"), FakeResponse(200)))
+    with pytest.raises(StopIteration):
+        next(flow)

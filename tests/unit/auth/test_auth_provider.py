@@ -305,3 +305,21 @@ def test_background_work_left_on_a_paused_loop_is_cancelled_when_another_loop_ta
     finally:
         first_loop.close()
     assert endpoint.calls == 1
+
+
+async def test_token_in_hand_answers_without_waiting_and_never_fetches() -> None:
+    """The drivers' hot path: a token in hand without awaiting, None when one must be fetched
+    (then `get_token` fetches it)."""
+    clock = FakeClock()
+    endpoint = ScriptedEndpoint()
+    provider = async_provider(endpoint, clock)
+    assert provider.token_in_hand() is None
+    assert endpoint.calls == 0  # asking does not fetch
+    fetched = await provider.get_token()
+    in_hand = provider.token_in_hand()
+    assert in_hand is not None
+    assert in_hand.value == fetched.value
+    assert provider.stats().cache_hits == 1
+    await provider.aclose()
+    with pytest.raises(ProviderClosedError):
+        provider.token_in_hand()
