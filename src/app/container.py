@@ -25,7 +25,7 @@ from ozon_mcp.adapters.mcp.call_log import CallLog
 from ozon_mcp.adapters.mcp.observability import InstrumentedToolRouter, InstrumentedUpstreamClient
 from ozon_mcp.adapters.mcp.request_budget import RequestBudget
 from ozon_mcp.adapters.mcp.resources import ReportResources
-from ozon_mcp.adapters.mcp.server import ServerHooks, build_server
+from ozon_mcp.adapters.mcp.server import ServerHooks, ToolRouter, build_server
 from ozon_mcp.adapters.mcp.upstream import UpstreamClient, read_limit_for
 from ozon_mcp.adapters.openapi import build_tools, load_spec
 from ozon_mcp.adapters.openapi.descriptions import describe_tools
@@ -51,7 +51,10 @@ from ozon_mcp.domain.lifetime import LifetimeRules
 from ozon_mcp.domain.retry import RetryPolicy
 
 if TYPE_CHECKING:
+    from mcp.server import Server
+
     from ozon_mcp.adapters.mcp.metrics import BudgetSource, ServiceMetrics, StatsSource
+    from ozon_mcp.adapters.mcp.report_tool import ReportTool
 
 log = logging.getLogger("ozon_mcp.container")
 
@@ -100,6 +103,19 @@ def make_server_hooks(
         secrets=secrets,
         start_background=functools.partial(_start_background, upstream, provider),
         max_response_bytes=settings.ozon_mcp_max_response_bytes,
+    )
+
+
+def make_mcp_server(
+    router: ToolRouter, reports: ReportTool | None, *, start_after_listing: bool = True
+) -> Server[ToolRouter]:
+    """The `ozon-mcp` MCP server over the router and the report tool."""
+    return build_server(
+        router,
+        name="ozon-mcp",
+        version=package_version(),
+        reports=reports,
+        start_after_listing=start_after_listing,
     )
 
 
@@ -237,22 +253,11 @@ class Container(containers.DeclarativeContainer):
     report_tool = providers.Singleton(
         make_report_tool, report_engine, report_resources, server_hooks
     )
-    mcp_server = providers.Singleton(
-        build_server,
-        router,
-        name="ozon-mcp",
-        version=providers.Callable(package_version),
-        reports=report_tool,
-    )
+    mcp_server = providers.Singleton(make_mcp_server, router, report_tool)
     # Over streamable HTTP the server's lifespan is the service's: it starts the token request
     # at once instead of after a first tools/list.
     http_mcp_server = providers.Singleton(
-        build_server,
-        router,
-        name="ozon-mcp",
-        version=providers.Callable(package_version),
-        reports=report_tool,
-        start_after_listing=False,
+        make_mcp_server, router, report_tool, start_after_listing=False
     )
 
 
