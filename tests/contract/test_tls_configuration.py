@@ -37,12 +37,18 @@ async def test_a_bundle_refused_when_loaded_fails_the_calls_not_the_listing(
     async with stdio_serve(env, stderr_path) as client:
         tools = (await client.list_tools()).tools
         call = await client.call_tool("GetLimitsList", {})
+        report = await client.call_tool(
+            "get_campaign_statistics",
+            {"campaigns": ["1"], "date_from": "2026-11-01", "date_to": "2026-11-02"},
+        )
     stderr = stderr_path.read_text("utf-8")
     assert len(tools) == 42
     assert call.is_error
     text = result_text(call)
     assert f"SSL_CERT_FILE={broken}" in text
     assert "cannot load the certificates" in text
+    assert report.is_error  # the reports engine meets the same error, not an internal one
+    assert f"SSL_CERT_FILE={broken}" in result_text(report)
     assert f"SSL_CERT_FILE={broken}" in stderr  # the background start logged it too
     assert "Traceback" not in stderr
     assert emulator.control.api_calls == 0

@@ -27,6 +27,11 @@ USER_AGENT = "ozon-mcp token client"
 TrustSource = ssl.SSLContext | Callable[[], ssl.SSLContext]
 
 
+def trust_context(source: TrustSource) -> ssl.SSLContext:
+    """The context `source` is or makes."""
+    return source() if callable(source) else source
+
+
 class HttpTokenEndpoint:
     """Asks an OAuth 2.0 token endpoint for client-credentials tokens over httpx2."""
 
@@ -117,7 +122,7 @@ class HttpTokenEndpoint:
                 timeout=self._timeout(),
                 limits=self._limits(),
                 follow_redirects=False,
-                verify=self._context(),
+                verify=trust_context(self._tls),
                 headers={"User-Agent": USER_AGENT},
             )
         return self._async_client
@@ -128,13 +133,10 @@ class HttpTokenEndpoint:
                 timeout=self._timeout(),
                 limits=self._limits(),
                 follow_redirects=False,
-                verify=self._context(),
+                verify=trust_context(self._tls),
                 headers={"User-Agent": USER_AGENT},
             )
         return self._sync_client
-
-    def _context(self) -> ssl.SSLContext:
-        return self._tls() if callable(self._tls) else self._tls
 
     # --- classification ------------------------------------------------------------------------
 

@@ -144,8 +144,6 @@ class ToolRouter:
             response = await self._hooks.upstream.send(request)
         except TokenAcquisitionError as exc:
             return self._safe(f"{name}: no access token: {exc.message}", is_error=True)
-        except ConfigurationError as exc:  # e.g. a CA bundle OpenSSL refuses, met at first use
-            return self._safe(f"{name} cannot be called: {exc}", is_error=True)
         except UpstreamError as exc:
             return self._safe(f"{name}: {exc}", is_error=True)
         rendered = await render_response_off_loop(
@@ -245,7 +243,7 @@ class BackgroundStart:
             log.error(  # a configuration error's message says it all; anything else: details
                 "the background start (API client, token request) failed: %s",
                 exc,
-                exc_info=not isinstance(exc, ConfigurationError),
+                exc_info=not isinstance(exc, ConfigurationError | UpstreamError),
             )
 
 

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 import anyio
 import httpx2
 
-from ozon_mcp.adapters.auth.endpoint import TrustSource
+from ozon_mcp.adapters.auth.endpoint import TrustSource, trust_context
 from ozon_mcp.adapters.mcp.body_reading import (
     ACCEPT_ENCODING,
     BodyRead,
@@ -27,6 +27,7 @@ from ozon_mcp.adapters.mcp.request_budget import RequestBudget
 from ozon_mcp.adapters.mcp.upstream_retry import RetryStory
 from ozon_mcp.adapters.openapi import PreparedRequest
 from ozon_mcp.domain.api_retry import RETRIED_STATUSES, ApiRetryPolicy, GiveUp
+from ozon_mcp.domain.errors import ConfigurationError
 from ozon_mcp.domain.retry import RandomSource, parse_retry_after
 
 log = logging.getLogger("ozon_mcp.upstream")
@@ -230,7 +231,10 @@ class UpstreamClient:
         if self._closed:
             raise RuntimeError("the upstream API client has been closed")
         if self._client is None:
-            tls = self._tls() if callable(self._tls) else self._tls
+            try:
+                tls = trust_context(self._tls) if self._tls is not None else None
+            except ConfigurationError as exc:  # e.g. a CA bundle OpenSSL refuses, met here
+                raise UpstreamError(f"cannot call the API at {self._base_url}: {exc}") from None
             self._client = httpx2.AsyncClient(
                 base_url=self._base_url,
                 auth=self._auth,
