@@ -101,10 +101,16 @@ class TokenProvider(FlowDriver):
     def token_in_hand(self) -> AccessToken | None:
         """The hot path of `get_token`, without awaiting: the valid token when one is in hand
         and no refresh is due; None when `get_token` would have to fetch or wait."""
-        self._bind_to_running_loop()
-        token = self._flows.token_in_hand()
+        flows = self._flows
+        # Every request passes here: the checks of `_bind_to_running_loop` and
+        # `_ensure_refresher` are inlined, and those run only when something is to be done.
+        if flows.closed or asyncio.get_running_loop() is not self._loop:
+            self._bind_to_running_loop()
+        token = flows.token_in_hand()
         if token is not None and self._proactive:
-            self._ensure_refresher()  # restarts a refresher that stopped
+            refresher = self._refresher
+            if refresher is None or refresher.done():
+                self._ensure_refresher()  # restarts a refresher that stopped
         return token
 
     async def start(self) -> None:
