@@ -87,6 +87,23 @@ def quiet_collector() -> Iterator[None]:
         gc.enable()
 
 
+def timed_chunks(
+    subjects: Mapping[str, T], tallies: Mapping[str, _Tally], calls: int
+) -> Iterator[tuple[T, _Tally]]:
+    """Every contender's chunks of `calls` calls, in rotating order; the caller makes the calls
+    of each chunk it is handed, and the time until it asks for the next one is that chunk's."""
+    with frozen_heap():
+        for chunk in range(CHUNKS):
+            for key, subject in rotated(subjects, chunk):
+                tally = tallies[key]
+                with quiet_collector():
+                    wall, cpu = time.perf_counter(), time.process_time()
+                    yield subject, tally
+                    tally.wall += time.perf_counter() - wall
+                    tally.cpu += time.process_time() - cpu
+                tally.calls += calls
+
+
 def own_endpoints(ctx: Context, contender: Contender) -> Endpoints:
     """The fast server, with a client_id of the contender's own."""
     return replace(ctx.fast, client_id=f"bench-{contender.key}")
@@ -107,17 +124,9 @@ async def _async_rep(
                 tallies[key].error = describe(exc)
         live = {key: s for key, s in subjects.items() if not tallies[key].error}
         per_chunk = calls // CHUNKS
-        with frozen_heap():
-            for chunk in range(CHUNKS):
-                for key, subject in rotated(live, chunk):
-                    tally = tallies[key]
-                    with quiet_collector():
-                        wall, cpu = time.perf_counter(), time.process_time()
-                        for _ in range(per_chunk):
-                            tally.failures += (await subject.get(PATH)) != 200
-                        tally.wall += time.perf_counter() - wall
-                        tally.cpu += time.process_time() - cpu
-                    tally.calls += per_chunk
+        for subject, tally in timed_chunks(live, tallies, per_chunk):
+            for _ in range(per_chunk):
+                tally.failures += (await subject.get(PATH)) != 200
     finally:
         for subject in subjects.values():
             await subject.aclose()
@@ -136,17 +145,9 @@ def _sync_rep(contenders: tuple[Contender, ...], ctx: Context, calls: int) -> di
             for _ in range(ctx.sizes.warmup_calls):
                 subject.get(PATH)
         per_chunk = calls // CHUNKS
-        with frozen_heap():
-            for chunk in range(CHUNKS):
-                for key, subject in rotated(subjects, chunk):
-                    tally = tallies[key]
-                    with quiet_collector():
-                        wall, cpu = time.perf_counter(), time.process_time()
-                        for _ in range(per_chunk):
-                            tally.failures += subject.get(PATH) != 200
-                        tally.wall += time.perf_counter() - wall
-                        tally.cpu += time.process_time() - cpu
-                    tally.calls += per_chunk
+        for subject, tally in timed_chunks(subjects, tallies, per_chunk):
+            for _ in range(per_chunk):
+                tally.failures += subject.get(PATH) != 200
     finally:
         for subject in subjects.values():
             subject.close()
