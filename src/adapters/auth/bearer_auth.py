@@ -139,12 +139,12 @@ class ProviderBearerAuth(httpx2.Auth):
             request.read()
         provider = self.sync_provider
         # The first send needs no flow: the token, then the request; the flow takes over only
-        # after a 401 (one generator step less per request).
+        # after a 401 (no generator for a request answered without one).
         token = provider.get_token()
         response = yield authorized(request, token)
         if response.status_code != UNAUTHORIZED:
             return
-        flow: BearerFlow = bearer_flow(request, (token, response))
+        flow: BearerFlow = bearer_flow(request, token, response)
         reply: FlowReply = None
         while True:
             try:
@@ -174,7 +174,7 @@ class ProviderBearerAuth(httpx2.Auth):
         response = yield authorized(request, token)
         if response.status_code != UNAUTHORIZED:
             return
-        flow: BearerFlow = bearer_flow(request, (token, response))
+        flow: BearerFlow = bearer_flow(request, token, response)
         reply: FlowReply = None
         while True:
             try:

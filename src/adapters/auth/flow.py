@@ -1,18 +1,20 @@
 """The bearer flow shared by sync and async clients of both httpx2 and httpx.
 
-`bearer_flow` is a generator that says what it needs and is told what happened:
+A driver sends each request at once with the token in hand (`authorized`); only when the answer
+is a 401 does it hand the request, that token and the answer to `bearer_flow`, a generator that
+says what it needs and is told what happened:
 
+    yield Invalidate(fp)         -> the driver invalidates that token and sends back None
     yield NeedToken()            -> the driver sends back an AccessToken
     yield Send(request)          -> the driver sends the request and sends back the response
-    yield Invalidate(fp)         -> the driver invalidates that token and sends back None
     yield Accepted(fp)           -> the driver reports that token accepted and sends back None
 
-The rule it encodes: send with `Authorization: Bearer <token>`; on a 401, invalidate exactly the
-token that was rejected, get a new one and send the request once more (the body was read before
-the first send, so it is replayed); never a second retry. The retry's verdict is reported too:
-a replacement refused as well makes the lifecycle keep it and pause replacing (the API refuses
-new tokens: no token request per call), an accepted one ends that pause. A request without a
-401 reports nothing, so the hot path costs no extra step.
+The rule it encodes: on a 401, invalidate exactly the token that was rejected, get a new one and
+send the request once more (the body was read before the first send, so it is replayed); never a
+second retry. The retry's verdict is reported too: a replacement refused as well makes the
+lifecycle keep it and pause replacing (the API refuses new tokens: no token request per call),
+an accepted one ends that pause. Any other answer needs nothing, so the hot path (a request
+answered without a 401) never creates the generator.
 """
 
 from __future__ import annotations
@@ -74,18 +76,10 @@ BearerFlow = Generator[FlowStep, FlowReply, None]
 
 
 def bearer_flow(
-    request: OutgoingRequest, first_try: tuple[AccessToken, IncomingResponse] | None = None
+    request: OutgoingRequest, token: AccessToken, response: IncomingResponse
 ) -> BearerFlow:
-    """Authorize `request`, and recover once from a 401 caused by a rejected token.
-
-    `first_try`: the token a driver already sent `request` with and the answer it got (the
-    drivers' hot path sends at once with a token in hand and needs the flow only after a 401).
-    """
-    if first_try is None:
-        token = _expect_token((yield NEED_TOKEN))
-        response = _expect_response((yield Send(authorized(request, token))))
-    else:
-        token, response = first_try
+    """Recover once from the 401 `response` to `request`, sent with `token` (any other answer
+    needs nothing)."""
     if response.status_code != UNAUTHORIZED:
         return
     yield Invalidate(token.fingerprint)

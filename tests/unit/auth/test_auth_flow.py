@@ -7,7 +7,14 @@ from dataclasses import dataclass, field
 import pytest
 from auth_support import token_value
 
-from ozon_mcp.adapters.auth.flow import Accepted, Invalidate, NeedToken, Send, bearer_flow
+from ozon_mcp.adapters.auth.flow import (
+    Accepted,
+    Invalidate,
+    NeedToken,
+    Send,
+    authorized,
+    bearer_flow,
+)
 from ozon_mcp.domain import AccessToken
 
 
@@ -21,33 +28,24 @@ class FakeResponse:
     status_code: int
 
 
-def test_a_request_is_sent_once_with_the_bearer_token() -> None:
+def test_a_request_carries_the_bearer_token() -> None:
     request = FakeRequest()
-    flow = bearer_flow(request)
-    assert next(flow) == NeedToken()
-    step = flow.send(_token_of("tok-A"))
-    assert step == Send(request)
+    assert authorized(request, _token_of("tok-A")) is request
     assert request.headers["Authorization"] == "Bearer tok-A"
-    with pytest.raises(StopIteration):
-        flow.send(FakeResponse(200))
 
 
 @pytest.mark.parametrize("status", [200, 204, 400, 403, 404, 500])
 def test_only_a_401_triggers_recovery(status: int) -> None:
-    flow = bearer_flow(FakeRequest())
-    next(flow)
-    flow.send(_token_of("tok-A"))
+    flow = bearer_flow(FakeRequest(), _token_of("tok-A"), FakeResponse(status))
     with pytest.raises(StopIteration):
-        flow.send(FakeResponse(status))
+        next(flow)
 
 
 def test_a_401_invalidates_exactly_the_rejected_token_and_retries_once() -> None:
     request = FakeRequest()
     rejected, fresh = _token_of("tok-A"), _token_of("tok-B")
-    flow = bearer_flow(request)
-    next(flow)
-    flow.send(rejected)
-    assert flow.send(FakeResponse(401)) == Invalidate(rejected.fingerprint)
+    flow = bearer_flow(request, rejected, FakeResponse(401))
+    assert next(flow) == Invalidate(rejected.fingerprint)
     assert flow.send(None) == NeedToken()
     assert flow.send(fresh) == Send(request)
     assert request.headers["Authorization"] == "Bearer tok-B"
@@ -59,10 +57,8 @@ def test_a_401_invalidates_exactly_the_rejected_token_and_retries_once() -> None
 
 def test_a_retry_that_succeeds_reports_the_replacement_accepted() -> None:
     rejected, fresh = _token_of("tok-A"), _token_of("tok-B")
-    flow = bearer_flow(FakeRequest())
+    flow = bearer_flow(FakeRequest(), rejected, FakeResponse(401))
     next(flow)
-    flow.send(rejected)
-    flow.send(FakeResponse(401))
     flow.send(None)
     flow.send(fresh)
     assert flow.send(FakeResponse(200)) == Accepted(fresh.fingerprint)
@@ -71,45 +67,26 @@ def test_a_retry_that_succeeds_reports_the_replacement_accepted() -> None:
 
 
 def test_no_retry_when_the_token_endpoint_hands_out_the_same_token_again() -> None:
-    token = _token_of("tok-A")
-    flow = bearer_flow(FakeRequest())
+    flow = bearer_flow(FakeRequest(), _token_of("tok-A"), FakeResponse(401))
     next(flow)
-    flow.send(token)
-    flow.send(FakeResponse(401))
     flow.send(None)
     with pytest.raises(StopIteration):
         flow.send(_token_of("tok-A"))
 
 
 def test_a_driver_that_answers_the_wrong_thing_is_told_so() -> None:
-    flow = bearer_flow(FakeRequest())
+    flow = bearer_flow(FakeRequest(), _token_of("tok-A"), FakeResponse(401))
     next(flow)
+    flow.send(None)
     with pytest.raises(TypeError, match="AccessToken"):
         flow.send(FakeResponse(200))
-    flow = bearer_flow(FakeRequest())
+    flow = bearer_flow(FakeRequest(), _token_of("tok-A"), FakeResponse(401))
     next(flow)
-    flow.send(_token_of("tok-A"))
+    flow.send(None)
+    flow.send(_token_of("tok-B"))
     with pytest.raises(TypeError, match="response"):
         flow.send(None)
 
 
 def _token_of(raw: str) -> AccessToken:
     return token_value(raw)
-
-
-def test_a_flow_given_the_first_try_goes_on_from_its_401() -> None:
-    """The drivers send at once with a token in hand; the flow takes over after a 401."""
-    request = FakeRequest()
-    rejected, fresh = _token_of("tok-A"), _token_of("tok-B")
-    flow = bearer_flow(request, (rejected, FakeResponse(401)))
-    assert next(flow) == Invalidate(rejected.fingerprint)
-    assert flow.send(None) == NeedToken()
-    assert flow.send(fresh) == Send(request)
-    assert request.headers["Authorization"] == "Bearer tok-B"
-    assert flow.send(FakeResponse(200)) == Accepted(fresh.fingerprint)
-
-
-def test_a_flow_given_a_first_try_without_401_has_nothing_to_do() -> None:
-    flow = bearer_flow(FakeRequest(), (_token_of("tok-A"), FakeResponse(200)))
-    with pytest.raises(StopIteration):
-        next(flow)
